@@ -1,0 +1,1 @@
+"""Board top-levels, pin and clock set-up and FPGA builds."""

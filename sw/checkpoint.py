@@ -1,0 +1,87 @@
+"""Torch checkpoints: atomic saving, safe loading (``weights_only=True``), the float model file.
+
+A *float model file* (``model.pt`` of a run folder) is a dict::
+
+    format        "ecg-alq/float-model"
+    version       1
+    state_dict    EcgCnn weights
+    class_names   the 17 class names, output index order
+    preprocessing ecg_alq.preprocess.PREPROCESSING
+    config        the TrainConfig as a dict
+    metrics       summary of the test-fold metrics of the run that made it
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ecg_alq.atomic import atomic_path
+from ecg_alq.classes import CLASS_NAMES
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.model import EcgCnn
+from ecg_alq.preprocess import PREPROCESSING
+
+FLOAT_MODEL_FORMAT = "ecg-alq/float-model"
+FLOAT_MODEL_VERSION = 1
+_SUMMARY_KEYS = ("protocol", "fold", "n_test", "accuracy", "balanced_accuracy", "macro_f1",
+                 "selected_epoch")
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """``torch.save`` to a temporary file, then rename: never a half-written checkpoint."""
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint without executing code from it (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise EcgAlqError(f"checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for damaged or foreign files
+        text = str(exc)
+        if "Weights only load failed" in text:
+            reason = ("it holds Python objects other than tensors and plain values, and loading "
+                      "them could execute code")
+        else:
+            reason = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        raise EcgAlqError(f"{path} is not a readable ecg-alq checkpoint: {reason}") from None
+    if not isinstance(payload, dict):
+        raise EcgAlqError(f"{path} is not an ecg-alq checkpoint (it holds a {type(payload).__name__})")
+    return payload
+
+
+def model_file_payload(model: EcgCnn, config: dict, metrics: dict) -> dict[str, Any]:
+    return {
+        "format": FLOAT_MODEL_FORMAT,
+        "version": FLOAT_MODEL_VERSION,
+        "state_dict": model.state_dict(),
+        "class_names": list(CLASS_NAMES),
+        "preprocessing": dict(PREPROCESSING),
+        "config": config,
+        "metrics": {k: metrics[k] for k in _SUMMARY_KEYS if k in metrics},
+    }
+
+
+def load_float_model(path: str | Path) -> EcgCnn:
+    """The trained network of a float model file, in eval mode."""
+    payload = load_checkpoint(path)
+    if payload.get("format") != FLOAT_MODEL_FORMAT:
+        hint = " (this is a training state; use model.pt of the run folder)" if "optimizer" in payload else ""
+        raise EcgAlqError(f"{path} is not a float model file (format {payload.get('format')!r}){hint}")
+    if payload.get("version") != FLOAT_MODEL_VERSION:
+        raise EcgAlqError(f"{path}: float model version {payload.get('version')!r} is not supported "
+                          f"(this ecg-alq reads version {FLOAT_MODEL_VERSION})")
+    if payload.get("preprocessing") != PREPROCESSING or payload.get("class_names") != list(CLASS_NAMES):
+        raise EcgAlqError(f"{path} was trained with other preprocessing or classes than this ecg-alq uses")
+    model = EcgCnn()
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError, TypeError) as exc:
+        raise EcgAlqError(f"{path}: weights do not fit the network: {str(exc).splitlines()[0]}") from None
+    return model.eval()

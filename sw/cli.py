@@ -1,0 +1,171 @@
+"""The ``ecg-alq`` command line. Each subcommand is a thin layer over a library function.
+
+Errors the user can fix (:class:`ecg_alq.errors.EcgAlqError`) are printed as one line on stderr
+with exit status 2; there is no traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ecg_alq import __version__
+from ecg_alq.config import add_options, from_args
+from ecg_alq.errors import EcgAlqError
+
+DEFAULT_RUNS = Path("runs")
+
+
+def _folds(text: str) -> list[int]:
+    """``"0-9"``, ``"3"`` or ``"0,2,5"`` -> list of fold numbers."""
+    try:
+        out: list[int] = []
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            out += list(range(int(lo), int(hi or lo) + 1))
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"folds must look like 0-9 or 0,3,5, got {text!r}") from None
+
+
+def cmd_data_verify(args) -> int:
+    from ecg_alq.data.verify import verify
+
+    report, problems = verify(args.data)
+    print("\n".join(report))
+    if problems:
+        print(f"{len(problems)} problem(s):", *problems[:20], sep="\n  ", file=sys.stderr)
+        return 1
+    print("data OK")
+    return 0
+
+
+def cmd_data_splits(args) -> int:
+    from ecg_alq.atomic import write_json
+    from ecg_alq.data.fragments import load_fragments
+    from ecg_alq.data.splits import PROTOCOLS, make_folds, manifest
+
+    frags = load_fragments(args.data)
+    for protocol in PROTOCOLS:
+        folds = make_folds(frags, protocol, args.n_folds, args.split_seed)
+        path = Path(args.out) / f"{protocol}-{args.n_folds}fold.json"
+        write_json(path, manifest(frags, protocol, folds, args.split_seed))
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from ecg_alq.training import TrainConfig, train
+
+    cfg = from_args(TrainConfig, args)
+    out = Path(args.out or DEFAULT_RUNS / f"train-{cfg.protocol}-fold{cfg.fold}")
+    m = train(cfg, out, resume=args.resume)
+    print(f"{cfg.protocol} fold {cfg.fold} test ({m['n_test']} fragments): accuracy "
+          f"{100 * m['accuracy']:.2f} %, balanced accuracy {100 * m['balanced_accuracy']:.2f} %, "
+          f"macro-F1 {m['macro_f1']:.3f}; selected epoch {m['selected_epoch']}")
+    print(f"run folder: {out} (model.pt, metrics.json, learning_curves.png, confusion_matrix.png)")
+    return 0
+
+
+def cmd_crossval(args) -> int:
+    from ecg_alq.crossval import cross_validate
+    from ecg_alq.training import TrainConfig
+
+    cfg = from_args(TrainConfig, args)
+    out = Path(args.out or DEFAULT_RUNS / f"crossval-{cfg.protocol}")
+    s = cross_validate(cfg, out, args.folds)
+    print(f"{s['protocol_description']}; folds {s['folds']}")
+    for k in ("accuracy", "balanced_accuracy", "macro_f1"):
+        print(f"  {k:18s} {100 * s[k + '_mean']:.2f} +- {100 * s[k + '_std']:.2f} %")
+    print(f"summary: {out / 'summary.json'}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ecg_alq.predict import predict_file
+
+    ids = predict_file(args.model, args.input, args.output)
+    print(f"classified {len(ids)} fragment(s); wrote {args.output}")
+    return 0
+
+
+def cmd_flow(args) -> int:
+    """The main job (``make run``): check the data, train and test one fold, write the run."""
+    from ecg_alq.data.verify import verify
+    from ecg_alq.training import TrainConfig, train
+
+    report, problems = verify(args.data)
+    print("\n".join(report))
+    if problems:
+        raise EcgAlqError("data check failed: " + "; ".join(problems[:5]))
+    cfg = from_args(TrainConfig, args)
+    out = Path(args.out)
+    m = train(cfg, out, resume=True)
+    print(json.dumps({k: m[k] for k in ("protocol_description", "fold", "n_test", "accuracy",
+                                        "balanced_accuracy", "macro_f1", "selected_epoch",
+                                        "train_seconds")}, indent=2))
+    print(f"run folder: {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ecg_alq.training import TrainConfig
+
+    p = argparse.ArgumentParser(prog="ecg-alq", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"ecg-alq {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = sub.add_parser("data", help="check the data folder, write split manifests")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    v = dsub.add_parser("verify", help="check SHA256SUMS and the expected counts")
+    v.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    v.set_defaults(func=cmd_data_verify)
+    s = dsub.add_parser("splits", help="write the fold manifests of both protocols")
+    s.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    s.add_argument("--out", default="splits", help="folder for the manifests (default splits/)")
+    s.add_argument("--n-folds", type=int, default=10)
+    s.add_argument("--split-seed", type=int, default=2018)
+    s.set_defaults(func=cmd_data_splits)
+
+    t = sub.add_parser("train", help="train the full-precision CNN on one fold")
+    add_options(t, TrainConfig)
+    t.add_argument("--out", help="run folder (default runs/train-PROTOCOL-foldK)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.set_defaults(func=cmd_train)
+
+    c = sub.add_parser("crossval", help="train and test every fold (resumable per fold)")
+    add_options(c, TrainConfig, skip=("fold",))
+    c.add_argument("--folds", type=_folds, help="folds to run, e.g. 0-9 or 0,3 (default all)")
+    c.add_argument("--out", help="output folder (default runs/crossval-PROTOCOL)")
+    c.set_defaults(func=cmd_crossval)
+
+    r = sub.add_parser("predict", help="classify raw fragments from an .npy file")
+    r.add_argument("--model", required=True, help="model file (model.pt of a training run)")
+    r.add_argument("--input", required=True, help="int16 (N, 3600) raw MLII ADC samples, .npy")
+    r.add_argument("--output", required=True, help="CSV to write: index,class_id,class_name")
+    r.set_defaults(func=cmd_predict)
+
+    f = sub.add_parser("flow", help="the main job: data check, training of one fold, report")
+    add_options(f, TrainConfig)
+    f.add_argument("--out", default=str(DEFAULT_RUNS / "flow"), help="run folder (default runs/flow)")
+    f.set_defaults(func=cmd_flow)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EcgAlqError as exc:
+        print(f"ecg-alq: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ecg-alq: interrupted; long jobs continue where they stopped when run again "
+              "(train: --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Dataclass configs <-> JSON files and command-line options, written once for every config.
+
+Every field of a config dataclass becomes a ``--field-name`` option with the field's default and
+type; a ``--config FILE.json`` option loads values first, explicit options win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ecg_alq.errors import EcgAlqError
+
+C = TypeVar("C")
+
+
+def _field_type(cls: type, field: dataclasses.Field) -> type:
+    hint = typing.get_type_hints(cls)[field.name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """Add one option per field of dataclass ``cls`` (defaults left as None = not given)."""
+    parser.add_argument("--config", metavar="FILE.json", help="read settings from a JSON file")
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        kind = _field_type(cls, f)
+        doc = (f.metadata or {}).get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        flag = "--" + f.name.replace("_", "-")
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=f"{doc} (default {default})")
+        else:
+            parser.add_argument(flag, type=kind, default=None, metavar=kind.__name__.upper(),
+                                help=f"{doc} (default {default})")
+
+
+def from_args(cls: type[C], args: argparse.Namespace, **overrides: Any) -> C:
+    """Build ``cls`` from a JSON file (if given), then explicit options, then ``overrides``."""
+    values: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        values.update(load_json(cls, args.config))
+    for f in dataclasses.fields(cls):
+        given = getattr(args, f.name, None)
+        if given is not None:
+            values[f.name] = given
+    values.update(overrides)
+    return make(cls, values)
+
+
+def make(cls: type[C], values: dict[str, Any]) -> C:
+    """``cls(**values)`` with unknown keys and wrong types reported clearly."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise EcgAlqError(f"unknown {cls.__name__} setting(s): {', '.join(unknown)}")
+    for f in dataclasses.fields(cls):
+        if f.name in values and values[f.name] is not None:
+            kind = _field_type(cls, f)
+            v = values[f.name]
+            if kind is float and isinstance(v, int) and not isinstance(v, bool):
+                values[f.name] = float(v)
+            elif not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
+                raise EcgAlqError(
+                    f"{cls.__name__}.{f.name} must be {kind.__name__}, got {v!r}"
+                )
+    obj = cls(**values)
+    check = getattr(obj, "validate", None)
+    if check:
+        check()
+    return obj
+
+
+def load_json(cls: type, path: str | Path) -> dict[str, Any]:
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EcgAlqError(f"config file {path} cannot be read: {exc}") from None
+    if not isinstance(values, dict):
+        raise EcgAlqError(f"config file {path} must hold a JSON object")
+    return values

@@ -1,0 +1,1 @@
+"""Data access: the data root, MIT-BIH records, Pławiak fragments, splits, verification."""

@@ -1,0 +1,64 @@
+"""Classify raw fragments with a trained model: a Python function and the ``predict`` command.
+
+Input: int16 (N, 3600) raw MLII ADC samples (360 Hz, zero 1024, 200 adu/mV), as an array or an
+``.npy`` file. Output: class ids 1..17, or a CSV with header ``index,class_id,class_name``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ecg_alq.atomic import write_text
+from ecg_alq.checkpoint import load_float_model
+from ecg_alq.classes import CLASS_NAMES
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.preprocess import check_raw, model_input
+
+
+def predict(model: str | Path | torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    """int64 (N,) class ids 1..17 of raw int16 (N, 3600) fragments; argmax of the logits.
+
+    ``model`` is a float model file (``model.pt`` of a training run) or a loaded network.
+    """
+    check_raw(x)
+    net = load_float_model(model) if isinstance(model, (str, Path)) else model.eval()
+    with torch.no_grad():
+        inputs = model_input(x)
+        logits = torch.cat([net(inputs[i : i + 256]) for i in range(0, len(inputs), 256)])
+    return logits.argmax(1).numpy().astype(np.int64) + 1
+
+
+def load_npy(path: str | Path) -> np.ndarray:
+    """Read an ``.npy`` file without pickles; clear errors for missing or unreadable files."""
+    path = Path(path)
+    if not path.is_file():
+        raise EcgAlqError(f"input file not found: {path}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise EcgAlqError(f"{path} is not a readable .npy array: {exc}") from None
+
+
+def to_csv(class_ids: np.ndarray) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["index", "class_id", "class_name"])
+    for i, c in enumerate(class_ids):
+        w.writerow([i, int(c), CLASS_NAMES[int(c) - 1]])
+    return buf.getvalue()
+
+
+def predict_file(model: str | Path, input_path: str | Path, output_path: str | Path) -> np.ndarray:
+    """Classify ``input_path`` (.npy) and write ``output_path`` (.csv) atomically.
+
+    Every check happens before anything is written; on an error no output file appears.
+    """
+    x = check_raw(load_npy(input_path), what=str(input_path))
+    ids = predict(model, x)
+    write_text(output_path, to_csv(ids))
+    return ids

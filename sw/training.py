@@ -1,0 +1,256 @@
+"""Full-precision training of the CNN on one fold, with checkpoints, resume and a run folder.
+
+A run folder holds::
+
+    config.json          the TrainConfig used
+    last.pt              full training state after the latest epoch (for --resume)
+    model.pt             the selected model (best validation accuracy, then lowest loss)
+    history.json         per-epoch train/validation loss and accuracy
+    metrics.json         test-fold metrics of the selected model, with the protocol stated
+    learning_curves.png  confusion_matrix.png
+
+All files are written atomically. Model selection uses only the validation part carved from the
+training folds (:func:`ecg_alq.data.splits.validation_split`); the test fold is evaluated once,
+after training, with the selected model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ecg_alq import atomic, plots
+from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
+from ecg_alq.data.fragments import Fragments, load_fragments
+from ecg_alq.data.splits import PROTOCOL_TEXT, PROTOCOLS, Split, fold_split, make_folds
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.metrics import classification_metrics
+from ecg_alq.model import EcgCnn
+from ecg_alq.preprocess import model_input
+
+
+def _opt(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of one training run; saved as ``config.json`` in the run folder."""
+
+    protocol: str = _opt("window", "split protocol: window (stratified) or record (grouped)")
+    fold: int = _opt(0, "test fold, 0..n_folds-1")
+    n_folds: int = _opt(10, "number of cross-validation folds")
+    split_seed: int = _opt(2018, "seed of the fold assignment")
+    val_fraction: float = _opt(0.1, "share of the training folds held out for model selection")
+    epochs: int = _opt(100, "training epochs")
+    batch_size: int = _opt(16, "mini-batch size")
+    lr: float = _opt(3e-4, "Adam learning rate")
+    lr_schedule: str = _opt("cosine", "constant or cosine (decay to 0 over the epochs)")
+    weight_decay: float = _opt(0.0, "AdamW weight decay")
+    label_smoothing: float = _opt(0.0, "cross-entropy label smoothing")
+    shift_max: int = _opt(0, "augmentation: random time shift of up to this many samples")
+    scale_min: float = _opt(1.0, "augmentation: smallest random amplitude factor")
+    scale_max: float = _opt(1.0, "augmentation: largest random amplitude factor")
+    seed: int = _opt(0, "seed of initialisation, shuffling, augmentation and dropout")
+    threads: int = _opt(1, "torch CPU threads")
+    limit: int = _opt(0, "use only this many training fragments (0: all); for quick checks")
+    data: str | None = _opt(None, "data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    progress: bool = _opt(True, "show a progress bar")
+
+    def validate(self) -> None:
+        problems = []
+        if self.protocol not in PROTOCOLS:
+            problems.append(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        if not 0 <= self.fold < self.n_folds:
+            problems.append(f"fold must be in 0..{self.n_folds - 1}, got {self.fold}")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            problems.append("epochs, batch_size and lr must be positive")
+        if self.lr_schedule not in ("constant", "cosine"):
+            problems.append(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
+        if not 0 < self.scale_min <= self.scale_max:
+            problems.append("need 0 < scale_min <= scale_max")
+        if self.shift_max < 0 or self.limit < 0 or self.threads < 1:
+            problems.append("shift_max and limit must be >= 0, threads >= 1")
+        if problems:
+            raise EcgAlqError("bad training config: " + "; ".join(problems))
+
+    # settings that may differ when a run is resumed (they do not change the result)
+    RESUMABLE_CHANGES = ("threads", "progress", "data")
+
+
+def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """Random amplitude scaling and time shift (zero-filled) of a (B, 1, L) batch."""
+    b, _, length = x.shape
+    if cfg.scale_max > cfg.scale_min or cfg.scale_min != 1.0:
+        scale = torch.empty(b, 1, 1).uniform_(cfg.scale_min, cfg.scale_max, generator=gen)
+        x = x * scale
+    if cfg.shift_max > 0:
+        shift = torch.randint(-cfg.shift_max, cfg.shift_max + 1, (b, 1, 1), generator=gen)
+        src = torch.arange(length).view(1, 1, -1) - shift
+        valid = (src >= 0) & (src < length)
+        x = torch.gather(x, 2, src.clamp(0, length - 1)) * valid
+    return x
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 250):
+    """Mean cross-entropy and predicted labels (int64 numpy) of a preprocessed set."""
+    model.eval()
+    logits = torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)])
+    return float(F.cross_entropy(logits, y)), logits.argmax(1).numpy()
+
+
+def _lr_at(cfg: TrainConfig, epoch: int) -> float:
+    if cfg.lr_schedule == "cosine":
+        return float(cfg.lr * 0.5 * (1.0 + np.cos(np.pi * epoch / cfg.epochs)))
+    return cfg.lr
+
+
+def _limit(frags: Fragments, rows: np.ndarray, n: int, seed: int) -> np.ndarray:
+    if not n or n >= len(rows):
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
+
+
+def split_for(cfg: TrainConfig, frags: Fragments) -> Split:
+    """The fold's train/validation/test rows as this config defines them."""
+    folds = make_folds(frags, cfg.protocol, cfg.n_folds, cfg.split_seed)
+    split = fold_split(frags, folds, cfg.fold, cfg.val_fraction, cfg.split_seed)
+    return dataclasses.replace(split, train=_limit(frags, split.train, cfg.limit, cfg.seed))
+
+
+def _check_resume(cfg: TrainConfig, saved: dict) -> None:
+    mine = dataclasses.asdict(cfg)
+    diff = [k for k, v in saved.items()
+            if k not in TrainConfig.RESUMABLE_CHANGES and k != "epochs" and mine.get(k) != v]
+    if diff:
+        raise EcgAlqError(
+            "cannot resume: the run folder was made with different settings: "
+            + ", ".join(f"{k}={saved[k]!r} (now {mine.get(k)!r})" for k in diff)
+        )
+    if cfg.epochs != saved["epochs"] and cfg.lr_schedule != "constant":
+        raise EcgAlqError("cannot change epochs when resuming with a cosine learning-rate schedule")
+
+
+def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
+    """Train on ``cfg.fold``, select on validation, evaluate the test fold; returns the metrics.
+
+    With ``resume`` the run continues from ``out/last.pt``; a finished run is not repeated.
+    """
+    cfg.validate()
+    out = Path(out)
+    last = out / "last.pt"
+    if (out / "metrics.json").exists() and resume:
+        return json.loads((out / "metrics.json").read_text())
+    if last.exists() and not resume:
+        raise EcgAlqError(f"run folder {out} already holds a run; pass --resume or another --out")
+    torch.set_num_threads(cfg.threads)
+    frags = load_fragments(cfg.data)
+    split = split_for(cfg, frags)
+    x_all, y_all = model_input(frags.x), torch.from_numpy(frags.label)
+    x_tr, y_tr = x_all[split.train], y_all[split.train]
+
+    torch.manual_seed(cfg.seed)
+    model = EcgCnn()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    state = {"epoch": 0, "history": [], "best_score": None, "best_model": None, "seconds": 0.0}
+    if resume and last.exists():
+        ck = load_checkpoint(last)
+        _check_resume(cfg, ck["config"])
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        gen.set_state(ck["generator"])
+        torch.set_rng_state(ck["torch_rng"])
+        state = {k: ck[k] for k in state}
+    atomic.write_json(out / "config.json", dataclasses.asdict(cfg))
+
+    bar = tqdm(range(state["epoch"], cfg.epochs), initial=state["epoch"], total=cfg.epochs,
+               desc=f"{cfg.protocol} fold {cfg.fold}", unit="ep", disable=not cfg.progress,
+               leave=False)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        for group in opt.param_groups:
+            group["lr"] = _lr_at(cfg, epoch)
+        model.train()
+        order = torch.randperm(len(x_tr), generator=gen)
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(order), cfg.batch_size):
+            idx = order[i : i + cfg.batch_size]
+            xb, yb = augment(x_tr[idx], cfg, gen), y_tr[idx]
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total_loss += loss.item() * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+        row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
+               "train_loss": total_loss / len(x_tr), "train_acc": correct / len(x_tr)}
+        if len(split.val):
+            val_loss, val_pred = evaluate(model, x_all[split.val], y_all[split.val])
+            row.update(val_loss=val_loss, val_acc=float((val_pred == frags.label[split.val]).mean()))
+            score = (row["val_acc"], -val_loss)
+        else:
+            score = (epoch,)  # no validation part: keep the last epoch
+        if state["best_score"] is None or score > tuple(state["best_score"]):
+            state["best_score"] = list(score)
+            state["best_model"] = {k: v.clone() for k, v in model.state_dict().items()}
+            for h in state["history"]:
+                h["selected"] = False
+            row["selected"] = True
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        state["seconds"] += time.perf_counter() - t0
+        save_checkpoint(last, {**state, "config": dataclasses.asdict(cfg),
+                               "model": model.state_dict(), "optimizer": opt.state_dict(),
+                               "generator": gen.get_state(), "torch_rng": torch.get_rng_state()})
+        bar.set_postfix(loss=f"{row['train_loss']:.3f}", val=f"{row.get('val_acc', 0):.3f}")
+    bar.close()
+    return _finish(cfg, out, frags, split, state)
+
+
+def _finish(cfg: TrainConfig, out: Path, frags: Fragments, split: Split, state: dict) -> dict:
+    model = EcgCnn()
+    model.load_state_dict(state["best_model"])
+    x_test = model_input(frags.x[split.test])
+    test_loss, pred = evaluate(model, x_test, torch.from_numpy(frags.label[split.test]))
+    selected = next(h["epoch"] for h in state["history"] if h.get("selected"))
+    metrics = {
+        "protocol": cfg.protocol,
+        "protocol_description": PROTOCOL_TEXT[cfg.protocol],
+        "fold": cfg.fold,
+        "n_folds": cfg.n_folds,
+        "seed": cfg.seed,
+        "split_seed": cfg.split_seed,
+        "n_train": len(split.train),
+        "n_val": len(split.val),
+        "n_test": len(split.test),
+        "selected_epoch": selected,
+        "train_seconds": round(state["seconds"], 1),
+        "threads": cfg.threads,
+        "test_loss": test_loss,
+        **classification_metrics(frags.label[split.test], pred),
+        "test_files": frags.file[split.test].tolist(),
+        "test_predictions": (pred + 1).tolist(),
+    }
+    save_checkpoint(out / "model.pt", model_file_payload(model, dataclasses.asdict(cfg), metrics))
+    atomic.write_json(out / "history.json", state["history"])
+    plots.learning_curves(state["history"], out / "learning_curves.png",
+                          f"{cfg.protocol} fold {cfg.fold}: selected epoch {selected}")
+    plots.confusion_matrix(
+        np.array(metrics["confusion"]), out / "confusion_matrix.png",
+        f"{cfg.protocol} fold {cfg.fold} test: accuracy {100 * metrics['accuracy']:.2f} % "
+        f"(n={metrics['n']})",
+    )
+    atomic.write_json(out / "metrics.json", metrics)
+    return metrics
+

@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests run on the real data in ../shared/data (or $ECG_ALQ_DATA)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ecg_alq.data.fragments import load_fragments
+from ecg_alq.data.root import resolve_data_root
+
+# Two xdist workers on two cores: one torch thread each (toolchain pitfall 14).
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    return resolve_data_root()
+
+
+@pytest.fixture(scope="session")
+def frags(data_root):
+    return load_fragments(data_root)
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory):
+    """A float model file from a short real training run (a small subset, few epochs)."""
+    from ecg_alq.training import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("trained")
+    train(TrainConfig(epochs=3, limit=120, progress=False), out)
+    return out / "model.pt"
