@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ecg_alq import atomic, plots
+from ecg_alq.augment import context_windows, scale_and_shift
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
 from ecg_alq.data.fragments import Fragments, load_fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT, PROTOCOLS, Split, fold_split, make_folds
@@ -56,7 +57,9 @@ class TrainConfig:
     lr_schedule: str = _opt("cosine", "constant or cosine (decay to 0 over the epochs)")
     weight_decay: float = _opt(0.0, "AdamW weight decay")
     label_smoothing: float = _opt(0.0, "cross-entropy label smoothing")
-    shift_max: int = _opt(0, "augmentation: random time shift of up to this many samples")
+    context_shift: int = _opt(0, "augmentation: re-cut training windows from their record, "
+                              "shifted by up to this many samples (never into held-out windows)")
+    shift_max: int = _opt(0, "augmentation: zero-filled time shift of up to this many samples")
     scale_min: float = _opt(1.0, "augmentation: smallest random amplitude factor")
     scale_max: float = _opt(1.0, "augmentation: largest random amplitude factor")
     seed: int = _opt(0, "seed of initialisation, shuffling, augmentation and dropout")
@@ -77,27 +80,13 @@ class TrainConfig:
             problems.append(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
         if not 0 < self.scale_min <= self.scale_max:
             problems.append("need 0 < scale_min <= scale_max")
-        if self.shift_max < 0 or self.limit < 0 or self.threads < 1:
-            problems.append("shift_max and limit must be >= 0, threads >= 1")
+        if min(self.shift_max, self.context_shift, self.limit) < 0 or self.threads < 1:
+            problems.append("shift_max, context_shift and limit must be >= 0, threads >= 1")
         if problems:
             raise EcgAlqError("bad training config: " + "; ".join(problems))
 
     # settings that may differ when a run is resumed (they do not change the result)
     RESUMABLE_CHANGES = ("threads", "progress", "data")
-
-
-def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
-    """Random amplitude scaling and time shift (zero-filled) of a (B, 1, L) batch."""
-    b, _, length = x.shape
-    if cfg.scale_max > cfg.scale_min or cfg.scale_min != 1.0:
-        scale = torch.empty(b, 1, 1).uniform_(cfg.scale_min, cfg.scale_max, generator=gen)
-        x = x * scale
-    if cfg.shift_max > 0:
-        shift = torch.randint(-cfg.shift_max, cfg.shift_max + 1, (b, 1, 1), generator=gen)
-        src = torch.arange(length).view(1, 1, -1) - shift
-        valid = (src >= 0) & (src < length)
-        x = torch.gather(x, 2, src.clamp(0, length - 1)) * valid
-    return x
 
 
 @torch.no_grad()
@@ -157,6 +146,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     split = split_for(cfg, frags)
     x_all, y_all = model_input(frags.x), torch.from_numpy(frags.label)
     x_tr, y_tr = x_all[split.train], y_all[split.train]
+    context = None
+    if cfg.context_shift:
+        held_out = np.concatenate([split.val, split.test])
+        context = context_windows(frags, split.train, held_out, cfg.context_shift, cfg.data)
 
     torch.manual_seed(cfg.seed)
     model = EcgCnn()
@@ -185,7 +178,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         total_loss, correct = 0.0, 0
         for i in range(0, len(order), cfg.batch_size):
             idx = order[i : i + cfg.batch_size]
-            xb, yb = augment(x_tr[idx], cfg, gen), y_tr[idx]
+            xb = model_input(context.sample(idx, gen)) if context else x_tr[idx]
+            xb = scale_and_shift(xb, (cfg.scale_min, cfg.scale_max), cfg.shift_max, gen)
+            yb = y_tr[idx]
             logits = model(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)

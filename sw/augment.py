@@ -1,0 +1,94 @@
+"""Training-time augmentation: shifted windows from the source record, amplitude, zero-fill shift.
+
+*Record-context shift.* Every fragment is an exact slice of an MIT-BIH record, so a training
+fragment can be re-cut a little earlier or later from its record: a real 10-s signal with the same
+rhythm, not a zero-padded copy. The shift range of each training fragment is clipped so that the
+re-cut window never overlaps a held-out (validation or test) window of the same record, nor runs
+off the record: no held-out sample is ever trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ecg_alq.data.fragments import FRAGMENT_LENGTH, Fragments
+from ecg_alq.data.mitdb import read_record
+
+
+@dataclass(frozen=True)
+class ContextWindows:
+    """Extended windows around fragments and the shifts allowed for each.
+
+    Attributes:
+        raw: int16 (N, 3600 + 2*max_shift) record samples from ``start - max_shift`` on
+            (zeros where a shift is not allowed).
+        lo, hi: int64 (N,) smallest (<= 0) and largest (>= 0) allowed shift in samples.
+        max_shift: the requested maximum shift.
+    """
+
+    raw: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    max_shift: int
+
+    def sample(self, index: torch.Tensor, gen: torch.Generator) -> np.ndarray:
+        """int16 (B, 3600): one randomly shifted window per row in ``index``."""
+        idx = index.numpy()
+        u = torch.rand(len(idx), generator=gen, dtype=torch.float64).numpy()
+        span = self.hi[idx] - self.lo[idx] + 1
+        shift = self.lo[idx] + np.minimum((u * span).astype(np.int64), span - 1)
+        cols = (self.max_shift + shift)[:, None] + np.arange(FRAGMENT_LENGTH)
+        return np.take_along_axis(self.raw[idx], cols, axis=1)
+
+
+def context_windows(
+    frags: Fragments, rows: np.ndarray, held_out: np.ndarray, max_shift: int,
+    root: str | None = None,
+) -> ContextWindows:
+    """Build :class:`ContextWindows` for ``rows``; ``held_out`` rows must never be overlapped."""
+    n = len(rows)
+    width = FRAGMENT_LENGTH + 2 * max_shift
+    raw = np.zeros((n, width), dtype=np.int16)
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.zeros(n, dtype=np.int64)
+    blocked: dict[int, np.ndarray] = {}
+    for r in held_out:
+        blocked.setdefault(int(frags.record[r]), []).append(int(frags.start_sample[r]))
+    signals: dict[tuple[int, str], np.ndarray] = {}
+    for i, r in enumerate(rows):
+        record, lead, start = int(frags.record[r]), str(frags.lead[r]), int(frags.start_sample[r])
+        key = (record, lead)
+        if key not in signals:
+            signals[key] = read_record(str(record), root, lead=lead).signal
+        sig = signals[key]
+        left, right = -max_shift, max_shift
+        left = max(left, -start)
+        right = min(right, len(sig) - FRAGMENT_LENGTH - start)
+        for b in blocked.get(record, ()):
+            if b + FRAGMENT_LENGTH <= start:  # held-out window before this one
+                left = max(left, b + FRAGMENT_LENGTH - start)
+            elif b >= start + FRAGMENT_LENGTH:  # after
+                right = min(right, b - FRAGMENT_LENGTH - start)
+        left, right = min(left, 0), max(right, 0)
+        lo[i], hi[i] = left, right
+        a = start + left
+        raw[i, max_shift + left : max_shift + right + FRAGMENT_LENGTH] = sig[a : start + right + FRAGMENT_LENGTH]
+    return ContextWindows(raw, lo, hi, max_shift)
+
+
+def scale_and_shift(x: torch.Tensor, scale: tuple[float, float], shift_max: int,
+                    gen: torch.Generator) -> torch.Tensor:
+    """Random amplitude factor in ``scale`` and zero-filled time shift up to ``shift_max`` samples
+    of a (B, 1, L) batch of network inputs."""
+    b, _, length = x.shape
+    if scale != (1.0, 1.0):
+        x = x * torch.empty(b, 1, 1).uniform_(scale[0], scale[1], generator=gen)
+    if shift_max > 0:
+        shift = torch.randint(-shift_max, shift_max + 1, (b, 1, 1), generator=gen)
+        src = torch.arange(length).view(1, 1, -1) - shift
+        valid = (src >= 0) & (src < length)
+        x = torch.gather(x, 2, src.clamp(0, length - 1)) * valid
+    return x

@@ -1,0 +1,45 @@
+"""Cross-validation bookkeeping and the main job, on tiny real runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ecg_alq.cli import main
+from ecg_alq.crossval import cross_validate
+from ecg_alq.training import TrainConfig
+
+
+def test_crossval_is_resumable_per_fold_and_pools_every_test_fragment(tmp_path):
+    cfg = TrainConfig(protocol="record", epochs=1, limit=24, progress=False)
+    logs = []
+    first = cross_validate(cfg, tmp_path, folds=[0, 1], log=logs.append)
+    assert (tmp_path / "fold-0" / "metrics.json").exists()
+    mtime = (tmp_path / "fold-0" / "model.pt").stat().st_mtime_ns
+    again = cross_validate(cfg, tmp_path, folds=[0, 1], log=logs.append)
+    assert (tmp_path / "fold-0" / "model.pt").stat().st_mtime_ns == mtime  # not retrained
+    assert sum("cached" in line for line in logs) == 2
+    assert first["pooled"] == again["pooled"]
+    n = sum(json.loads((tmp_path / f"fold-{k}" / "metrics.json").read_text())["n_test"]
+            for k in (0, 1))
+    assert first["pooled"]["n"] == n
+    accs = [f["accuracy"] for f in first["per_fold"]]
+    assert np.isclose(first["accuracy_mean"], np.mean(accs))
+    assert (tmp_path / "summary.json").exists() and (tmp_path / "confusion_matrix.png").exists()
+    assert "no record in train and test" in first["protocol_description"]
+
+
+def test_flow_checks_data_trains_and_reuses(tmp_path, capsys):
+    args = ["flow", "--epochs", "1", "--limit", "16", "--no-progress", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "data root:" in out and '"accuracy"' in out
+    mtime = (tmp_path / "model.pt").stat().st_mtime_ns
+    assert main(args) == 0
+    assert (tmp_path / "model.pt").stat().st_mtime_ns == mtime
+
+
+def test_flow_reports_missing_data(tmp_path, capsys):
+    assert main(["flow", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert "ECG data not found (--data option" in capsys.readouterr().err
