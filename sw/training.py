@@ -57,6 +57,8 @@ class TrainConfig:
     lr_schedule: str = _opt("cosine", "constant or cosine (decay to 0 over the epochs)")
     weight_decay: float = _opt(0.0, "AdamW weight decay")
     label_smoothing: float = _opt(0.0, "cross-entropy label smoothing")
+    ema_decay: float = _opt(0.0, "exponential moving average of the weights per step, used for "
+                            "validation and as the final model (0: off)")
     context_shift: int = _opt(0, "augmentation: re-cut training windows from their record, "
                               "shifted by up to this many samples (never into held-out windows)")
     shift_max: int = _opt(0, "augmentation: zero-filled time shift of up to this many samples")
@@ -78,6 +80,8 @@ class TrainConfig:
             problems.append("epochs, batch_size and lr must be positive")
         if self.lr_schedule not in ("constant", "cosine"):
             problems.append(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            problems.append(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0 < self.scale_min <= self.scale_max:
             problems.append("need 0 < scale_min <= scale_max")
         if min(self.shift_max, self.context_shift, self.limit) < 0 or self.threads < 1:
@@ -153,9 +157,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
 
     torch.manual_seed(cfg.seed)
     model = EcgCnn()
+    shadow = EcgCnn()  # holds the averaged weights for evaluation when ema_decay > 0
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
-    state = {"epoch": 0, "history": [], "best_score": None, "best_model": None, "seconds": 0.0}
+    state = {"epoch": 0, "history": [], "best_score": None, "best_model": None, "seconds": 0.0,
+             "ema": {k: v.clone() for k, v in model.state_dict().items()}}
     if resume and last.exists():
         ck = load_checkpoint(last)
         _check_resume(cfg, ck["config"])
@@ -186,19 +192,27 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if cfg.ema_decay:
+                with torch.no_grad():
+                    for k, v in model.state_dict().items():
+                        state["ema"][k].lerp_(v, 1.0 - cfg.ema_decay)
             total_loss += loss.item() * len(idx)
             correct += int((logits.argmax(1) == yb).sum())
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
                "train_loss": total_loss / len(x_tr), "train_acc": correct / len(x_tr)}
+        weights = state["ema"] if cfg.ema_decay else model.state_dict()
+        if cfg.ema_decay:
+            shadow.load_state_dict(weights)
         if len(split.val):
-            val_loss, val_pred = evaluate(model, x_all[split.val], y_all[split.val])
+            val_loss, val_pred = evaluate(shadow if cfg.ema_decay else model,
+                                          x_all[split.val], y_all[split.val])
             row.update(val_loss=val_loss, val_acc=float((val_pred == frags.label[split.val]).mean()))
             score = (row["val_acc"], -val_loss)
         else:
             score = (epoch,)  # no validation part: keep the last epoch
         if state["best_score"] is None or score > tuple(state["best_score"]):
             state["best_score"] = list(score)
-            state["best_model"] = {k: v.clone() for k, v in model.state_dict().items()}
+            state["best_model"] = {k: v.clone() for k, v in weights.items()}
             for h in state["history"]:
                 h["selected"] = False
             row["selected"] = True

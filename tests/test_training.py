@@ -43,7 +43,8 @@ def test_run_folder_contents(trained_model):
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     cfg = TrainConfig(epochs=4, limit=48, batch_size=8, progress=False,
-                      shift_max=50, scale_min=0.9, scale_max=1.1)
+                      shift_max=50, scale_min=0.9, scale_max=1.1, context_shift=300,
+                      ema_decay=0.9)
     straight = train(cfg, tmp_path / "straight")
 
     real_save, calls = training.save_checkpoint, []
