@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ecg_alq import atomic, plots
-from ecg_alq.augment import context_windows, scale_and_shift
+from ecg_alq.augment import ContextWindows, context_windows, scale_and_shift
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
 from ecg_alq.data.fragments import Fragments, load_fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT, PROTOCOLS, Split, fold_split, make_folds
@@ -120,6 +120,47 @@ def split_for(cfg: TrainConfig, frags: Fragments) -> Split:
     return dataclasses.replace(split, train=_limit(frags, split.train, cfg.limit, cfg.seed))
 
 
+def _train_epoch(cfg: TrainConfig, model: EcgCnn, opt: torch.optim.Optimizer, ema: dict,
+                 x_tr: torch.Tensor, y_tr: torch.Tensor, context: ContextWindows | None,
+                 gen: torch.Generator) -> tuple[float, float]:
+    """One pass over the training rows in random order; returns mean loss and accuracy.
+
+    ``x_tr`` (N, 1, 3600) are the preprocessed fragments, used when there is no ``context``
+    (record-context windows, re-cut and preprocessed per batch). ``ema`` is updated in place.
+    """
+    model.train()
+    order = torch.randperm(len(y_tr), generator=gen)
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(order), cfg.batch_size):
+        idx = order[i : i + cfg.batch_size]
+        xb = model_input(context.sample(idx, gen)) if context else x_tr[idx]
+        xb = scale_and_shift(xb, (cfg.scale_min, cfg.scale_max), cfg.shift_max, gen)
+        yb = y_tr[idx]
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if cfg.ema_decay:
+            with torch.no_grad():
+                for k, v in model.state_dict().items():
+                    ema[k].lerp_(v, 1.0 - cfg.ema_decay)
+        total_loss += loss.item() * len(idx)
+        correct += int((logits.argmax(1) == yb).sum())
+    return total_loss / len(y_tr), correct / len(y_tr)
+
+
+def _keep_if_best(state: dict, score: tuple, weights: dict, row: dict) -> None:
+    """Record ``row`` in the history; keep ``weights`` and mark the row if ``score`` is best."""
+    if state["best_score"] is None or score > tuple(state["best_score"]):
+        state["best_score"] = list(score)
+        state["best_model"] = {k: v.clone() for k, v in weights.items()}
+        for h in state["history"]:
+            h["selected"] = False
+        row["selected"] = True
+    state["history"].append(row)
+
+
 def _check_resume(cfg: TrainConfig, saved: dict) -> None:
     mine = dataclasses.asdict(cfg)
     diff = [k for k, v in saved.items()
@@ -179,27 +220,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         t0 = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = _lr_at(cfg, epoch)
-        model.train()
-        order = torch.randperm(len(x_tr), generator=gen)
-        total_loss, correct = 0.0, 0
-        for i in range(0, len(order), cfg.batch_size):
-            idx = order[i : i + cfg.batch_size]
-            xb = model_input(context.sample(idx, gen)) if context else x_tr[idx]
-            xb = scale_and_shift(xb, (cfg.scale_min, cfg.scale_max), cfg.shift_max, gen)
-            yb = y_tr[idx]
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if cfg.ema_decay:
-                with torch.no_grad():
-                    for k, v in model.state_dict().items():
-                        state["ema"][k].lerp_(v, 1.0 - cfg.ema_decay)
-            total_loss += loss.item() * len(idx)
-            correct += int((logits.argmax(1) == yb).sum())
+        train_loss, train_acc = _train_epoch(cfg, model, opt, state["ema"], x_tr, y_tr, context, gen)
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
-               "train_loss": total_loss / len(x_tr), "train_acc": correct / len(x_tr)}
+               "train_loss": train_loss, "train_acc": train_acc}
         weights = state["ema"] if cfg.ema_decay else model.state_dict()
         if cfg.ema_decay:
             shadow.load_state_dict(weights)
@@ -210,13 +233,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
             score = (row["val_acc"], -val_loss)
         else:
             score = (epoch,)  # no validation part: keep the last epoch
-        if state["best_score"] is None or score > tuple(state["best_score"]):
-            state["best_score"] = list(score)
-            state["best_model"] = {k: v.clone() for k, v in weights.items()}
-            for h in state["history"]:
-                h["selected"] = False
-            row["selected"] = True
-        state["history"].append(row)
+        _keep_if_best(state, score, weights, row)
         state["epoch"] = epoch + 1
         state["seconds"] += time.perf_counter() - t0
         save_checkpoint(last, {**state, "config": dataclasses.asdict(cfg),

@@ -153,3 +153,13 @@ def test_verify_passes_on_the_real_data_and_catches_changes(tmp_path, data_root)
     _, problems = verify(root)
     assert any(p.startswith("missing:") for p in problems)
     assert "1 MIT-BIH records, expected 48" in problems
+
+
+def test_verify_command(capsys, tmp_path):
+    from ecg_alq.cli import main
+
+    assert main(["data", "verify"]) == 0
+    assert "data OK" in capsys.readouterr().out
+    assert main(["data", "verify", "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "ECG data not found" in err and "Traceback" not in err

@@ -91,3 +91,12 @@ def test_bad_split_requests(frags, tmp_path):
     bad.write_text('{"protocol": "window", "folds": [{"fold": 0, "test_files": ["x.mat"]}]}')
     with pytest.raises(EcgAlqError, match="unknown file x.mat"):
         folds_from_manifest(frags, bad)
+
+
+def test_splits_command_reproduces_the_shipped_manifests(tmp_path, capsys):
+    from ecg_alq.cli import main
+
+    assert main(["data", "splits", "--out", str(tmp_path)]) == 0
+    for protocol in PROTOCOLS:
+        shipped = resources.files("ecg_alq") / "manifests" / f"{protocol}-10fold.json"
+        assert (tmp_path / f"{protocol}-10fold.json").read_text() == shipped.read_text()
