@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from ecg_alq import atomic, config
-from ecg_alq.cli import _folds
+from ecg_alq.cli import parse_folds
 from ecg_alq.crossval import cross_validate
 from ecg_alq.data.splits import PROTOCOLS
 from ecg_alq.training import TrainConfig, train
@@ -31,7 +31,7 @@ from ecg_alq.training import TrainConfig, train
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RECIPE = BENCH / "configs" / "fp.json"
-COMMAND = "python bench/fp_crossval.py"
+COMMAND = ".venv/bin/python bench/fp_crossval.py"
 
 
 def _one(cfg: TrainConfig, out: Path) -> str:
@@ -42,7 +42,7 @@ def _one(cfg: TrainConfig, out: Path) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--folds", type=_folds, default=list(range(10)))
+    p.add_argument("--folds", type=parse_folds, default=list(range(10)))
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "bench")
     p.add_argument("--data", default=None)
     args = p.parse_args(argv)

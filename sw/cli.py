@@ -18,7 +18,7 @@ from ecg_alq.errors import EcgAlqError
 DEFAULT_RUNS = Path("runs")
 
 
-def _folds(text: str) -> list[int]:
+def parse_folds(text: str) -> list[int]:
     """``"0-9"``, ``"3"`` or ``"0,2,5"`` -> list of fold numbers."""
     try:
         out: list[int] = []
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("crossval", help="train and test every fold (resumable per fold)")
     add_options(c, TrainConfig, skip=("fold",))
-    c.add_argument("--folds", type=_folds, help="folds to run, e.g. 0-9 or 0,3 (default all)")
+    c.add_argument("--folds", type=parse_folds, help="folds to run, e.g. 0-9 or 0,3 (default all)")
     c.add_argument("--out", help="output folder (default runs/crossval-PROTOCOL)")
     c.set_defaults(func=cmd_crossval)
 

@@ -51,21 +51,21 @@ class TrainConfig:
     n_folds: int = _opt(10, "number of cross-validation folds")
     split_seed: int = _opt(2018, "seed of the fold assignment")
     val_fraction: float = _opt(0.1, "share of the training folds held out for model selection")
-    epochs: int = _opt(100, "training epochs")
+    epochs: int = _opt(150, "training epochs")
     batch_size: int = _opt(16, "mini-batch size")
-    lr: float = _opt(3e-4, "Adam learning rate")
+    lr: float = _opt(1e-3, "AdamW learning rate (peak of the schedule)")
     lr_schedule: str = _opt("cosine", "constant or cosine (decay to 0 over the epochs)")
     weight_decay: float = _opt(0.0, "AdamW weight decay")
-    label_smoothing: float = _opt(0.0, "cross-entropy label smoothing")
-    ema_decay: float = _opt(0.0, "exponential moving average of the weights per step, used for "
+    label_smoothing: float = _opt(0.1, "cross-entropy label smoothing")
+    ema_decay: float = _opt(0.995, "exponential moving average of the weights per step, used for "
                             "validation and as the final model (0: off)")
-    context_shift: int = _opt(0, "augmentation: re-cut training windows from their record, "
+    context_shift: int = _opt(720, "augmentation: re-cut training windows from their record, "
                               "shifted by up to this many samples (never into held-out windows)")
     shift_max: int = _opt(0, "augmentation: zero-filled time shift of up to this many samples")
     scale_min: float = _opt(1.0, "augmentation: smallest random amplitude factor")
     scale_max: float = _opt(1.0, "augmentation: largest random amplitude factor")
     seed: int = _opt(0, "seed of initialisation, shuffling, augmentation and dropout")
-    threads: int = _opt(1, "torch CPU threads")
+    threads: int = _opt(1, "torch CPU threads (results are bit-reproducible for a given count)")
     limit: int = _opt(0, "use only this many training fragments (0: all); for quick checks")
     data: str | None = _opt(None, "data root (else $ECG_ALQ_DATA, else ../shared/data)")
     progress: bool = _opt(True, "show a progress bar")
@@ -107,7 +107,8 @@ def _lr_at(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr
 
 
-def _limit(frags: Fragments, rows: np.ndarray, n: int, seed: int) -> np.ndarray:
+def _limit(rows: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """A random subset of ``n`` rows (all rows when ``n`` is 0)."""
     if not n or n >= len(rows):
         return rows
     return np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
@@ -117,7 +118,7 @@ def split_for(cfg: TrainConfig, frags: Fragments) -> Split:
     """The fold's train/validation/test rows as this config defines them."""
     folds = make_folds(frags, cfg.protocol, cfg.n_folds, cfg.split_seed)
     split = fold_split(frags, folds, cfg.fold, cfg.val_fraction, cfg.split_seed)
-    return dataclasses.replace(split, train=_limit(frags, split.train, cfg.limit, cfg.seed))
+    return dataclasses.replace(split, train=_limit(split.train, cfg.limit, cfg.seed))
 
 
 def _train_epoch(cfg: TrainConfig, model: EcgCnn, opt: torch.optim.Optimizer, ema: dict,

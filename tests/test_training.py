@@ -16,7 +16,7 @@ from ecg_alq.training import TrainConfig, train
 
 def test_short_training_drives_the_loss_far_down(tmp_path):
     cfg = TrainConfig(epochs=40, limit=64, batch_size=8, lr=1e-3, lr_schedule="constant",
-                      progress=False)
+                      label_smoothing=0.0, context_shift=0, ema_decay=0.0, progress=False)
     train(cfg, tmp_path)
     history = json.loads((tmp_path / "history.json").read_text())
     first = history[0]["train_loss"]
