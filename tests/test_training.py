@@ -72,12 +72,12 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
 
 
 def test_resume_refuses_other_settings_and_fresh_runs_refuse_old_folders(tmp_path):
-    cfg = TrainConfig(epochs=1, limit=16, progress=False)
+    cfg = TrainConfig(epochs=1, limit=16, lr=0.002, progress=False)
     train(cfg, tmp_path)
     with pytest.raises(EcgAlqError, match="already holds a run"):
         train(cfg, tmp_path)
     (tmp_path / "metrics.json").unlink()
-    with pytest.raises(EcgAlqError, match=r"lr=0.0003 \(now 0.01\)"):
+    with pytest.raises(EcgAlqError, match=r"lr=0.002 \(now 0.01\)"):
         train(TrainConfig(epochs=1, limit=16, lr=0.01, progress=False), tmp_path, resume=True)
 
 
