@@ -1,0 +1,1 @@
+"""Quantization: multi-bit binary weights (ALQ) and their loss model."""
