@@ -10,12 +10,14 @@ off the record: no held-out sample is ever trained on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import torch
 
 from ecg_alq.data.fragments import FRAGMENT_LENGTH, Fragments
 from ecg_alq.data.mitdb import read_record
+from ecg_alq.preprocess import model_input
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,32 @@ def scale_and_shift(x: torch.Tensor, scale: tuple[float, float], shift_max: int,
         valid = (src >= 0) & (src < length)
         x = torch.gather(x, 2, src.clamp(0, length - 1)) * valid
     return x
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """The training rows of one fold with their augmentation, served as shuffled mini-batches.
+
+    Attributes:
+        x: float (N, 1, 3600) preprocessed fragments (used when there is no ``context``).
+        y: int64 (N,) targets 0..16.
+        context: record-context windows of the same rows, re-cut and preprocessed per batch.
+        scale, shift_max: see :func:`scale_and_shift`.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    context: ContextWindows | None = None
+    scale: tuple[float, float] = (1.0, 1.0)
+    shift_max: int = 0
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def batches(self, batch_size: int, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch in random order: (inputs (B, 1, 3600), targets (B,)) per step."""
+        order = torch.randperm(len(self.y), generator=gen)
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            xb = model_input(self.context.sample(idx, gen)) if self.context else self.x[idx]
+            yield scale_and_shift(xb, self.scale, self.shift_max, gen), self.y[idx]

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ecg_alq import atomic, plots
-from ecg_alq.augment import ContextWindows, context_windows, scale_and_shift
+from ecg_alq.augment import TrainingSet, context_windows
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
 from ecg_alq.data.fragments import Fragments, load_fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT, PROTOCOLS, Split, fold_split, make_folds
@@ -122,21 +122,11 @@ def split_for(cfg: TrainConfig, frags: Fragments) -> Split:
 
 
 def _train_epoch(cfg: TrainConfig, model: EcgCnn, opt: torch.optim.Optimizer, ema: dict,
-                 x_tr: torch.Tensor, y_tr: torch.Tensor, context: ContextWindows | None,
-                 gen: torch.Generator) -> tuple[float, float]:
-    """One pass over the training rows in random order; returns mean loss and accuracy.
-
-    ``x_tr`` (N, 1, 3600) are the preprocessed fragments, used when there is no ``context``
-    (record-context windows, re-cut and preprocessed per batch). ``ema`` is updated in place.
-    """
+                 data: TrainingSet, gen: torch.Generator) -> tuple[float, float]:
+    """One pass over the training set; returns mean loss and accuracy. ``ema`` is updated in place."""
     model.train()
-    order = torch.randperm(len(y_tr), generator=gen)
     total_loss, correct = 0.0, 0
-    for i in range(0, len(order), cfg.batch_size):
-        idx = order[i : i + cfg.batch_size]
-        xb = model_input(context.sample(idx, gen)) if context else x_tr[idx]
-        xb = scale_and_shift(xb, (cfg.scale_min, cfg.scale_max), cfg.shift_max, gen)
-        yb = y_tr[idx]
+    for xb, yb in data.batches(cfg.batch_size, gen):
         logits = model(xb)
         loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
@@ -146,9 +136,9 @@ def _train_epoch(cfg: TrainConfig, model: EcgCnn, opt: torch.optim.Optimizer, em
             with torch.no_grad():
                 for k, v in model.state_dict().items():
                     ema[k].lerp_(v, 1.0 - cfg.ema_decay)
-        total_loss += loss.item() * len(idx)
+        total_loss += loss.item() * len(yb)
         correct += int((logits.argmax(1) == yb).sum())
-    return total_loss / len(y_tr), correct / len(y_tr)
+    return total_loss / len(data), correct / len(data)
 
 
 def _keep_if_best(state: dict, score: tuple, weights: dict, row: dict) -> None:
@@ -160,6 +150,16 @@ def _keep_if_best(state: dict, score: tuple, weights: dict, row: dict) -> None:
             h["selected"] = False
         row["selected"] = True
     state["history"].append(row)
+
+
+def training_set(cfg: TrainConfig, frags: Fragments, split: Split, x_all: torch.Tensor) -> TrainingSet:
+    """The fold's training rows with the augmentation ``cfg`` asks for."""
+    context = None
+    if cfg.context_shift:
+        held_out = np.concatenate([split.val, split.test])
+        context = context_windows(frags, split.train, held_out, cfg.context_shift, cfg.data)
+    return TrainingSet(x_all[split.train], torch.from_numpy(frags.label[split.train]), context,
+                       (cfg.scale_min, cfg.scale_max), cfg.shift_max)
 
 
 def _check_resume(cfg: TrainConfig, saved: dict) -> None:
@@ -191,11 +191,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     frags = load_fragments(cfg.data)
     split = split_for(cfg, frags)
     x_all, y_all = model_input(frags.x), torch.from_numpy(frags.label)
-    x_tr, y_tr = x_all[split.train], y_all[split.train]
-    context = None
-    if cfg.context_shift:
-        held_out = np.concatenate([split.val, split.test])
-        context = context_windows(frags, split.train, held_out, cfg.context_shift, cfg.data)
+    data = training_set(cfg, frags, split, x_all)
 
     torch.manual_seed(cfg.seed)
     model = EcgCnn()
@@ -221,7 +217,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         t0 = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = _lr_at(cfg, epoch)
-        train_loss, train_acc = _train_epoch(cfg, model, opt, state["ema"], x_tr, y_tr, context, gen)
+        train_loss, train_acc = _train_epoch(cfg, model, opt, state["ema"], data, gen)
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
                "train_loss": train_loss, "train_acc": train_acc}
         weights = state["ema"] if cfg.ema_decay else model.state_dict()
