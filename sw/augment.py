@@ -85,6 +85,8 @@ def scale_and_shift(x: torch.Tensor, scale: tuple[float, float], shift_max: int,
                     gen: torch.Generator) -> torch.Tensor:
     """Random amplitude factor in ``scale`` and zero-filled time shift up to ``shift_max`` samples
     of a (B, 1, L) batch of network inputs."""
+    if scale == (1.0, 1.0) and shift_max == 0:
+        return x
     b, _, length = x.shape
     if scale != (1.0, 1.0):
         x = x * torch.empty(b, 1, 1).uniform_(scale[0], scale[1], generator=gen)

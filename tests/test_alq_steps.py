@@ -176,3 +176,13 @@ def test_init_shapes(n, bits):
     q = greedy_init(w, bits)
     assert q.alpha.shape == (12, bits) and q.beta.shape == (12, bits, n)
     assert (q.bits() <= min(bits, n)).all()
+
+
+def test_pruning_stops_at_the_bit_budget():
+    costs = [torch.tensor([[0.1, 0.2, 0.3]]), torch.tensor([[0.15, 0.25]])]
+    # bits per alpha 10 and 1: order 0.1(10) 0.15(1) 0.2(10) 0.25(1) 0.3(10)
+    which = pruning.select(costs, top_k=1.0, quota=5, bits_per_alpha=[10, 1], budget=12)
+    # 0.1 -> 10 removed, 0.15 -> 11, 0.2 -> 21 >= 12: stop after the first choice reaching it
+    assert which[0].tolist() == [[True, True, False]] and which[1].tolist() == [[True, False]]
+    which = pruning.select(costs, top_k=1.0, quota=5, bits_per_alpha=[10, 1], budget=10)
+    assert which[0].tolist() == [[True, False, False]] and not which[1].any()

@@ -24,20 +24,27 @@ def candidates(cost: torch.Tensor, top_k: float) -> torch.Tensor:
     return chosen.view_as(cost)
 
 
-def select(costs: list[torch.Tensor], top_k: float, quota: int) -> list[torch.Tensor]:
-    """Per layer a bool mask of the slots to prune: the ``quota`` cheapest of all candidates.
+def select(costs: list[torch.Tensor], top_k: float, quota: int,
+           bits_per_alpha: list[int] | None = None, budget: int | None = None) -> list[torch.Tensor]:
+    """Per layer a bool mask of the slots to prune: the cheapest of all candidates.
 
     ``costs`` are per-layer (G, I) tensors from :func:`ecg_alq.quant.multibit.prune_cost`
-    (inf where already pruned). Ties are broken by layer order, then position.
+    (inf where already pruned). At most ``quota`` alpha are chosen; with ``budget`` the choice
+    also stops once the removed sign bits (``bits_per_alpha[layer]`` each, the group size) reach
+    it, so that pruning ends at a requested bitwidth. Ties go by layer order, then position.
     """
     pools = [candidates(c, top_k) for c in costs]
     values = torch.cat([c[p] for c, p in zip(costs, pools)])
     chosen = torch.zeros(len(values), dtype=torch.bool)
     if quota > 0 and len(values):
-        order = torch.sort(values, stable=True).indices
-        chosen[order[: min(quota, len(values))]] = True
+        order = torch.sort(values, stable=True).indices[:quota]
+        if budget is not None:
+            per = torch.cat([torch.full((int(p.sum()),), b) for p, b in zip(pools, bits_per_alpha)])
+            before = torch.cumsum(per[order], 0) - per[order]  # bits removed before each choice
+            order = order[before < budget]
+        chosen[order] = True
     out, start = [], 0
-    for c, p in zip(costs, pools):
+    for p in pools:
         n = int(p.sum())
         mask = torch.zeros_like(p)
         mask[p] = chosen[start : start + n]

@@ -1,0 +1,87 @@
+"""The ALQ schedule on a small model: loss-aware competition, exact stop, consistent weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ecg_alq.augment import TrainingSet
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.quant.alq import Alq, AlqConfig
+
+
+class TwoBranch(nn.Module):
+    """Logits = big(x) + 0.05 * small(x): the bases of `small` matter far less for the loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.big = nn.Linear(64, 8)
+        self.small = nn.Linear(64, 8)
+
+    def forward(self, x):
+        return self.big(x) + 0.05 * self.small(x)
+
+
+@pytest.fixture
+def trained():
+    torch.manual_seed(0)
+    x = torch.randn(512, 64)
+    y = (x @ torch.randn(64, 8)).argmax(1)
+    model = TwoBranch()
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    for _ in range(300):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return model, TrainingSet(x, y)
+
+
+def _cfg(**kw):
+    base = dict(max_bits="4", target_bits=1.5, rounds=4, epoch_basis=1, epoch_coord=1, lr=1e-2,
+                pr=0.3, top_k=0.5, batch_size=64)
+    return AlqConfig(**(base | kw))
+
+
+def test_pruning_concentrates_in_the_layer_whose_bases_matter_least(trained):
+    model, data = trained
+    alq = Alq(model, _cfg())
+    assert alq.layer_bits() == [4.0, 4.0]  # same caps: any difference comes from the loss
+    history = alq.run(data)
+    big, small = history[-1]["layer_bits"]
+    assert small < 0.5 * big, history[-1]
+    # both layers had equal caps and equal size; the first pruning round already prefers `small`
+    assert history[1]["layer_bits"][1] < history[1]["layer_bits"][0]
+
+
+def test_pruning_stops_at_the_target_and_weights_are_the_reconstruction(trained):
+    model, data = trained
+    alq = Alq(model, _cfg(target_bits=2.2))
+    history = alq.run(data)
+    total = sum(s.spec.numel for s in alq.layers)
+    bits = alq.average_bits()
+    assert bits <= 2.2 and bits > 2.2 - 64 / total  # at most one alpha (64 sign bits) past it
+    assert [h["average_bits"] for h in history] == sorted((h["average_bits"] for h in history),
+                                                         reverse=True)
+    for s, p in zip(alq.layers, alq.weights):
+        assert torch.equal(p.detach(), s.q.reconstruct().reshape(p.shape))
+    acc = (model(data.x).argmax(1) == data.y).float().mean()
+    assert acc > 0.9
+
+
+def test_quota_must_stay_below_the_candidate_pool(trained):
+    model, data = trained
+    alq = Alq(model, _cfg(pr=0.9, top_k=0.01, epoch_basis=0, epoch_coord=0))
+    with pytest.raises(EcgAlqError, match="not below the candidate pool"):
+        alq.run(data)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"grouping": "row"}, "grouping must be one of"),
+    ({"max_bits": "7,x"}, "max_bits must be integers"),
+    ({"max_bits": "3,3,3"}, "gives 3 values for 2 weight layers"),
+    ({"pr": 0.0}, "0 < pr <= 1"),
+])
+def test_bad_alq_configs(trained, kw, message):
+    with pytest.raises(EcgAlqError, match=message):
+        Alq(trained[0], _cfg(**kw))
