@@ -18,6 +18,11 @@ from ecg_alq.errors import EcgAlqError
 C = TypeVar("C")
 
 
+def option(default: Any, help: str) -> Any:
+    """A dataclass field with a default and the help text its command-line option shows."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 def _field_type(cls: type, field: dataclasses.Field) -> type:
     hint = typing.get_type_hints(cls)[field.name]
     args = [a for a in typing.get_args(hint) if a is not type(None)]

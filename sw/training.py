@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from tqdm import tqdm
 from ecg_alq import atomic, plots
 from ecg_alq.augment import TrainingSet, context_windows
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
+from ecg_alq.config import option
 from ecg_alq.data.fragments import Fragments, load_fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT, PROTOCOLS, Split, fold_split, make_folds
 from ecg_alq.errors import EcgAlqError
@@ -38,37 +39,33 @@ from ecg_alq.model import EcgCnn
 from ecg_alq.preprocess import model_input
 
 
-def _opt(default, help: str):
-    return field(default=default, metadata={"help": help})
-
-
 @dataclass
 class TrainConfig:
     """Every setting of one training run; saved as ``config.json`` in the run folder."""
 
-    protocol: str = _opt("window", "split protocol: window (stratified) or record (grouped)")
-    fold: int = _opt(0, "test fold, 0..n_folds-1")
-    n_folds: int = _opt(10, "number of cross-validation folds")
-    split_seed: int = _opt(2018, "seed of the fold assignment")
-    val_fraction: float = _opt(0.1, "share of the training folds held out for model selection")
-    epochs: int = _opt(150, "training epochs")
-    batch_size: int = _opt(16, "mini-batch size")
-    lr: float = _opt(1e-3, "AdamW learning rate (peak of the schedule)")
-    lr_schedule: str = _opt("cosine", "constant or cosine (decay to 0 over the epochs)")
-    weight_decay: float = _opt(0.0, "AdamW weight decay")
-    label_smoothing: float = _opt(0.1, "cross-entropy label smoothing")
-    ema_decay: float = _opt(0.995, "exponential moving average of the weights per step, used for "
+    protocol: str = option("window", "split protocol: window (stratified) or record (grouped)")
+    fold: int = option(0, "test fold, 0..n_folds-1")
+    n_folds: int = option(10, "number of cross-validation folds")
+    split_seed: int = option(2018, "seed of the fold assignment")
+    val_fraction: float = option(0.1, "share of the training folds held out for model selection")
+    epochs: int = option(150, "training epochs")
+    batch_size: int = option(16, "mini-batch size")
+    lr: float = option(1e-3, "AdamW learning rate (peak of the schedule)")
+    lr_schedule: str = option("cosine", "constant or cosine (decay to 0 over the epochs)")
+    weight_decay: float = option(0.0, "AdamW weight decay")
+    label_smoothing: float = option(0.1, "cross-entropy label smoothing")
+    ema_decay: float = option(0.995, "exponential moving average of the weights per step, used for "
                             "validation and as the final model (0: off)")
-    context_shift: int = _opt(720, "augmentation: re-cut training windows from their record, "
+    context_shift: int = option(720, "augmentation: re-cut training windows from their record, "
                               "shifted by up to this many samples (never into held-out windows)")
-    shift_max: int = _opt(0, "augmentation: zero-filled time shift of up to this many samples")
-    scale_min: float = _opt(1.0, "augmentation: smallest random amplitude factor")
-    scale_max: float = _opt(1.0, "augmentation: largest random amplitude factor")
-    seed: int = _opt(0, "seed of initialisation, shuffling, augmentation and dropout")
-    threads: int = _opt(1, "torch CPU threads (results are bit-reproducible for a given count)")
-    limit: int = _opt(0, "use only this many training fragments (0: all); for quick checks")
-    data: str | None = _opt(None, "data root (else $ECG_ALQ_DATA, else ../shared/data)")
-    progress: bool = _opt(True, "show a progress bar")
+    shift_max: int = option(0, "augmentation: zero-filled time shift of up to this many samples")
+    scale_min: float = option(1.0, "augmentation: smallest random amplitude factor")
+    scale_max: float = option(1.0, "augmentation: largest random amplitude factor")
+    seed: int = option(0, "seed of initialisation, shuffling, augmentation and dropout")
+    threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
+    limit: int = option(0, "use only this many training fragments (0: all); for quick checks")
+    data: str | None = option(None, "data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    progress: bool = option(True, "show a progress bar")
 
     def validate(self) -> None:
         problems = []

@@ -14,7 +14,7 @@ layers really compete (the pitfall of the paper's ECG run).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ecg_alq.augment import TrainingSet
+from ecg_alq.config import option
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.quant import pruning
 from ecg_alq.quant.layers import GROUPINGS, WeightLayer, weight_layers
@@ -30,28 +31,24 @@ from ecg_alq.quant.multibit import (MultiBit, basis_step, coordinate_step, greed
                                     prune_cost)
 
 
-def _opt(default, help: str):
-    return field(default=default, metadata={"help": help})
-
-
 @dataclass
 class AlqConfig:
     """Every setting of one ALQ run (schedule of alq.md section 7)."""
 
-    grouping: str = _opt("kernel", "kernel (per kernel row, the paper's) or channel")
-    max_bits: str = _opt("7,7,6,6,6,6,6,6,6", "initial bases per layer: one value or one per layer")
-    target_bits: float = _opt(1.4, "stop pruning at this mean number of bases per weight")
-    rounds: int = _opt(5, "rounds of (basis epochs, alpha epochs, one pruning epoch)")
-    epoch_basis: int = _opt(8, "epochs of basis steps per round")
-    ld_basis: float = _opt(0.8, "learning-rate factor per basis epoch")
-    epoch_coord: int = _opt(10, "epochs of alpha steps per round")
-    ld_coord: float = _opt(0.8, "learning-rate factor per alpha epoch")
-    lr: float = _opt(3e-4, "learning rate of the loss model and of the biases")
-    pr: float = _opt(0.7, "share of the active alpha one pruning epoch removes")
-    top_k: float = _opt(0.05, "share of each layer's active alpha that are pruning candidates")
-    batch_size: int = _opt(16, "mini-batch size")
-    label_smoothing: float = _opt(0.0, "cross-entropy label smoothing")
-    seed: int = _opt(0, "seed of shuffling and augmentation")
+    grouping: str = option("kernel", "kernel (per kernel row, the paper's) or channel")
+    max_bits: str = option("7,7,6,6,6,6,6,6,6", "initial bases per layer: one value or one per layer")
+    target_bits: float = option(1.4, "stop pruning at this mean number of bases per weight")
+    rounds: int = option(5, "rounds of (basis epochs, alpha epochs, one pruning epoch)")
+    epoch_basis: int = option(8, "epochs of basis steps per round")
+    ld_basis: float = option(0.8, "learning-rate factor per basis epoch")
+    epoch_coord: int = option(10, "epochs of alpha steps per round")
+    ld_coord: float = option(0.8, "learning-rate factor per alpha epoch")
+    lr: float = option(3e-4, "learning rate of the loss model and of the biases")
+    pr: float = option(0.7, "share of the active alpha one pruning epoch removes")
+    top_k: float = option(0.05, "share of each layer's active alpha that are pruning candidates")
+    batch_size: int = option(16, "mini-batch size")
+    label_smoothing: float = option(0.0, "cross-entropy label smoothing")
+    seed: int = option(0, "seed of shuffling and augmentation")
 
     def caps(self) -> tuple[int, ...] | int:
         try:
@@ -142,30 +139,37 @@ class Alq:
             for g in self.bias_opt.param_groups:
                 g["lr"] = lr
 
-    def basis_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
-        """Step 2 on every mini-batch: new bases for fixed alpha, then the alpha refit."""
+    def _epoch(self, data: TrainingSet, lr: float, gen: torch.Generator,
+               step: Callable[[list[torch.Tensor]], None]) -> float:
+        """One pass over ``data``; ``step`` gets every mini-batch's weight gradients (per layer)."""
         self._set_lr(lr)
         losses = []
         for xb, yb in data.batches(self.cfg.batch_size, gen):
             loss, grads = self._gradients(xb, yb)
+            step(grads)
+            losses.append(loss)
+        return sum(losses) / len(losses)
+
+    def basis_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
+        """Step 2 on every mini-batch: new bases for fixed alpha, then the alpha refit."""
+
+        def step(grads: list[torch.Tensor]) -> None:
             for s, g in zip(self.layers, grads):
                 s.mw.update(g)
                 s.q = basis_step(s.q, s.mw.pseudo_grad(lr), s.mw.pseudo_hessian())
                 s.ma = alpha_moments(s.q, s.mw)
-            losses.append(loss)
-        return sum(losses) / len(losses)
+
+        return self._epoch(data, lr, gen, step)
 
     def coord_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
         """Step 3 on every mini-batch: an AMSGrad step on alpha with the bases fixed."""
-        self._set_lr(lr)
-        losses = []
-        for xb, yb in data.batches(self.cfg.batch_size, gen):
-            loss, grads = self._gradients(xb, yb)
+
+        def step(grads: list[torch.Tensor]) -> None:
             for s, g in zip(self.layers, grads):
                 s.ma.update(alpha_grad(s.q, g))
                 s.q = coordinate_step(s.q, s.ma.pseudo_grad(lr), s.ma.pseudo_hessian())
-            losses.append(loss)
-        return sum(losses) / len(losses)
+
+        return self._epoch(data, lr, gen, step)
 
     def prune_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
         """Step 1: at every mini-batch prune the cheapest candidates of all layers.
@@ -173,7 +177,6 @@ class Alq:
         The quota per step removes about ``pr`` of the active alpha over the epoch; pruning stops
         once the network reaches ``target_bits``.
         """
-        self._set_lr(lr)
         steps = math.ceil(len(data) / self.cfg.batch_size)
         active = sum(int(s.q.mask.sum()) for s in self.layers)
         quota = max(1, round(self.cfg.pr * active / steps))
@@ -183,9 +186,8 @@ class Alq:
                 f"pruning quota {quota} per step is not below the candidate pool {pool}: every "
                 "candidate would be pruned and layers would not compete; raise top_k or lower pr")
         total = sum(s.spec.numel for s in self.layers)
-        losses = []
-        for xb, yb in data.batches(self.cfg.batch_size, gen):
-            loss, grads = self._gradients(xb, yb)
+
+        def step(grads: list[torch.Tensor]) -> None:
             costs = []
             for s, g in zip(self.layers, grads):
                 s.ma.update(alpha_grad(s.q, g))
@@ -196,8 +198,8 @@ class Alq:
                                         [s.spec.group_size for s in self.layers], budget)
                 for s, which in zip(self.layers, chosen):
                     s.q = prune(s.q, which)
-            losses.append(loss)
-        return sum(losses) / len(losses)
+
+        return self._epoch(data, lr, gen, step)
 
     # ------------------------------------------------------------------------- schedule
     def run(self, data: TrainingSet, evaluate: Callable[[], float] | None = None,
