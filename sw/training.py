@@ -180,7 +180,12 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     cfg.validate()
     out = Path(out)
     last = out / "last.pt"
-    if (out / "metrics.json").exists() and resume:
+    if (out / "metrics.json").exists() and resume:  # finished: reuse it if it is the same run
+        saved = json.loads((out / "config.json").read_text())
+        if saved["epochs"] != cfg.epochs:
+            raise EcgAlqError(f"run folder {out} holds a finished run of {saved['epochs']} epochs, "
+                              f"not {cfg.epochs}; use another --out")
+        _check_resume(cfg, saved)
         return json.loads((out / "metrics.json").read_text())
     if last.exists() and not resume:
         raise EcgAlqError(f"run folder {out} already holds a run; pass --resume or another --out")

@@ -76,6 +76,12 @@ def test_resume_refuses_other_settings_and_fresh_runs_refuse_old_folders(tmp_pat
     train(cfg, tmp_path)
     with pytest.raises(EcgAlqError, match="already holds a run"):
         train(cfg, tmp_path)
+    # a finished run is reused only for the same settings, never silently for other ones
+    assert train(cfg, tmp_path, resume=True)["n_train"] == 16
+    with pytest.raises(EcgAlqError, match=r"seed=0 \(now 1\)"):
+        train(TrainConfig(epochs=1, limit=16, lr=0.002, seed=1, progress=False), tmp_path, resume=True)
+    with pytest.raises(EcgAlqError, match="finished run of 1 epochs, not 2"):
+        train(TrainConfig(epochs=2, limit=16, lr=0.002, progress=False), tmp_path, resume=True)
     (tmp_path / "metrics.json").unlink()
     with pytest.raises(EcgAlqError, match=r"lr=0.002 \(now 0.01\)"):
         train(TrainConfig(epochs=1, limit=16, lr=0.01, progress=False), tmp_path, resume=True)
