@@ -56,7 +56,7 @@ def context_windows(
     raw = np.zeros((n, width), dtype=np.int16)
     lo = np.zeros(n, dtype=np.int64)
     hi = np.zeros(n, dtype=np.int64)
-    blocked: dict[int, np.ndarray] = {}
+    blocked: dict[int, list[int]] = {}  # record -> start samples of held-out windows
     for r in held_out:
         blocked.setdefault(int(frags.record[r]), []).append(int(frags.start_sample[r]))
     signals: dict[tuple[int, str], np.ndarray] = {}
