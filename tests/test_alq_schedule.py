@@ -85,3 +85,16 @@ def test_quota_must_stay_below_the_candidate_pool(trained):
 def test_bad_alq_configs(trained, kw, message):
     with pytest.raises(EcgAlqError, match=message):
         Alq(trained[0], _cfg(**kw))
+
+
+def test_runs_are_reproducible_with_dropout(trained):
+    model, data = trained
+    results = []
+    for _ in range(2):
+        net = nn.Sequential(nn.Dropout(0.3), TwoBranch())
+        net[1].load_state_dict(model.state_dict())
+        torch.manual_seed(123 + len(results))  # whatever the caller's global state
+        alq = Alq(net, _cfg(rounds=2))
+        alq.run(data)
+        results.append([s.q.alpha.clone() for s in alq.layers])
+    assert all(torch.equal(a, b) for a, b in zip(*results))

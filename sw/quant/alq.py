@@ -206,7 +206,8 @@ class Alq:
             log: Callable[[dict], None] = lambda row: None) -> list[dict]:
         """The round schedule; returns one row per round (bits per layer, losses, validation)."""
         cfg = self.cfg
-        gen = torch.Generator().manual_seed(cfg.seed)
+        gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
+        torch.manual_seed(cfg.seed)  # dropout draws from the global generator
         history = [self._row(0, None, evaluate)]
         log(history[-1])
         for r in range(1, cfg.rounds + 1):
