@@ -33,6 +33,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fold", type=int, default=0)
     p.add_argument("--target-bits", type=float, default=1.4)
+    p.add_argument("--grouping", default="kernel")
+    p.add_argument("--tag", default="")
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "bench")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -50,14 +52,14 @@ def main(argv=None) -> None:
 
     fp_test = accuracy(split.test)
     t0 = time.perf_counter()
-    alq = Alq(model, AlqConfig(target_bits=args.target_bits))
+    alq = Alq(model, AlqConfig(target_bits=args.target_bits, grouping=args.grouping))
     history = alq.run(training_set(cfg, frags, split, x_all), lambda: accuracy(split.val),
                       log=lambda row: print(json.dumps(row), flush=True))
     result = {"fold": args.fold, "protocol": cfg.protocol, "fp_test_accuracy": fp_test,
               "alq_test_accuracy": accuracy(split.test), "average_bits": alq.average_bits(),
               "layer_bits": alq.layer_bits(), "seconds": time.perf_counter() - t0,
               "history": history}
-    atomic.write_json(args.runs / f"alq-probe-fold-{args.fold}.json", result)
+    atomic.write_json(args.runs / f"alq-probe-fold-{args.fold}{args.tag}.json", result)
     print(f"fold {args.fold}: test accuracy {100 * fp_test:.1f} % (float) -> "
           f"{100 * result['alq_test_accuracy']:.1f} % at {result['average_bits']:.3f} average sign "
           f"bits, {result['seconds']:.0f} s")

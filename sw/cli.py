@@ -83,6 +83,28 @@ def cmd_crossval(args) -> int:
     return 0
 
 
+def cmd_quantize(args) -> int:
+    from ecg_alq.quant.alq import AlqConfig
+    from ecg_alq.quant.quantize import quantize
+
+    cfg = from_args(AlqConfig, args)
+    out = Path(args.out or DEFAULT_RUNS / f"quantize-{cfg.grouping}-{cfg.target_bits:g}bits")
+    quantize(args.checkpoint, cfg, out, data=args.data)
+    print(f"run folder: {out} (model.pt, metrics.json, layers.md, bits_trajectory.png, "
+          "confusion_matrix.png)")
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from ecg_alq.quant.baselines import BaselineConfig, train_baseline
+
+    cfg = from_args(BaselineConfig, args)
+    out = Path(args.out or DEFAULT_RUNS / f"baseline-{cfg.method}-{cfg.bits}bit")
+    train_baseline(args.checkpoint, cfg, out, data=args.data)
+    print(f"run folder: {out} (model.pt, metrics.json, layers.md, confusion_matrix.png)")
+    return 0
+
+
 def cmd_predict(args) -> int:
     from ecg_alq.predict import predict_file
 
@@ -111,6 +133,8 @@ def cmd_flow(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ecg_alq.quant.alq import AlqConfig
+    from ecg_alq.quant.baselines import BaselineConfig
     from ecg_alq.training import TrainConfig
 
     p = argparse.ArgumentParser(prog="ecg-alq", description=__doc__.splitlines()[0])
@@ -141,8 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="output folder (default runs/crossval-PROTOCOL)")
     c.set_defaults(func=cmd_crossval)
 
+    q = sub.add_parser("quantize", help="ALQ with integer activations on a trained float model")
+    q.add_argument("--checkpoint", required=True, help="float model file (model.pt of a train run); "
+                   "ALQ uses the fold and training rows it was trained on")
+    add_options(q, AlqConfig)
+    q.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    q.add_argument("--out", help="run folder (default runs/quantize-GROUPING-Bbits)")
+    q.set_defaults(func=cmd_quantize)
+
+    b = sub.add_parser("baseline", help="uniform k-bit or BinaryConnect training in ALQ's harness")
+    b.add_argument("--checkpoint", required=True, help="float model file (model.pt of a train run)")
+    add_options(b, BaselineConfig)
+    b.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    b.add_argument("--out", help="run folder (default runs/baseline-METHOD-Kbit)")
+    b.set_defaults(func=cmd_baseline)
+
     r = sub.add_parser("predict", help="classify raw fragments from an .npy file")
-    r.add_argument("--model", required=True, help="model file (model.pt of a training run)")
+    r.add_argument("--model", required=True,
+                   help="model file (model.pt of a train or quantize run folder)")
     r.add_argument("--input", required=True, help="int16 (N, 3600) raw MLII ADC samples, .npy")
     r.add_argument("--output", required=True, help="CSV to write: index,class_id,class_name")
     r.set_defaults(func=cmd_predict)

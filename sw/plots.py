@@ -62,3 +62,61 @@ def confusion_matrix(m: np.ndarray, path: str | Path, title: str = "") -> None:
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=10)
     _save(fig, path)
+
+
+def bits_trajectory(history: list[dict], names: list[str], path: str | Path, title: str = "") -> None:
+    """ALQ over the rounds: bits of every layer, and validation accuracy against average bits.
+
+    ``history`` rows have ``round``, ``average_bits``, ``layer_bits`` (one per layer) and
+    ``val_acc``.
+    """
+    rounds = [h["round"] for h in history]
+    fig, (ax_bits, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    per_layer = np.array([h["layer_bits"] for h in history])
+    for k, name in enumerate(names):
+        ax_bits.plot(rounds, per_layer[:, k], marker=".", label=name)
+    ax_bits.plot(rounds, [h["average_bits"] for h in history], "k--", lw=2, label="network")
+    ax_bits.set_xlabel("round (0: greedy initialisation)")
+    ax_bits.set_ylabel("average bits (active bases per weight)")
+    ax_bits.legend(fontsize=7, ncol=2)
+    avg = [h["average_bits"] for h in history]
+    acc = [100 * h["val_acc"] for h in history]
+    ax_acc.plot(avg, acc, "o-")
+    for r, a, v in zip(rounds, avg, acc):
+        ax_acc.annotate(str(r), (a, v), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax_acc.set_xlabel("average bits")
+    ax_acc.set_ylabel("validation accuracy (%)")
+    ax_acc.invert_xaxis()
+    for ax in (ax_bits, ax_acc):
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def accuracy_vs_memory(series: dict[str, list[tuple[float, float, float, str]]], path: str | Path,
+                       paper: tuple[float, float, float] | None = None, title: str = "") -> None:
+    """Accuracy (%) against honest memory (KiB, log axis), one line per method.
+
+    ``series``: label -> points (memory KiB, accuracy %, std %, point name), sorted by memory.
+    ``paper``: (claimed KiB, KiB with its alpha counted, accuracy %) drawn as two marked points.
+    """
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, pts in series.items():
+        mem, acc, std, names = zip(*pts)
+        ax.errorbar(mem, acc, yerr=std, marker="o", capsize=3, label=label)
+        for m, a, n in zip(mem, acc, names):
+            ax.annotate(n.split("-")[-1], (m, a), textcoords="offset points", xytext=(4, -10),
+                        fontsize=7)
+    if paper:
+        claimed, counted, acc = paper
+        ax.plot([claimed], [acc], "k*", ms=12, label=f"paper's ALQ as claimed ({claimed} KiB, "
+                "alpha not counted, leaky split)")
+        ax.plot([counted], [acc], "kx", ms=10, label=f"paper's ALQ model, alpha counted ({counted} KiB)")
+        ax.axvline(claimed, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("honest memory (KiB, every stored bit)")
+    ax.set_ylabel("accuracy (%)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title, fontsize=10)
+    _save(fig, path)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ecg_alq.atomic import write_text
-from ecg_alq.checkpoint import load_float_model
+from ecg_alq.checkpoint import load_model
 from ecg_alq.classes import CLASS_NAMES
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.preprocess import check_raw, model_input
@@ -23,10 +23,11 @@ from ecg_alq.preprocess import check_raw, model_input
 def predict(model: str | Path | torch.nn.Module, x: np.ndarray) -> np.ndarray:
     """int64 (N,) class ids 1..17 of raw int16 (N, 3600) fragments; argmax of the logits.
 
-    ``model`` is a float model file (``model.pt`` of a training run) or a loaded network.
+    ``model`` is a model file (``model.pt`` of a ``train`` or ``quantize`` run folder) or a
+    loaded network.
     """
     check_raw(x)
-    net = load_float_model(model) if isinstance(model, (str, Path)) else model.eval()
+    net = load_model(model) if isinstance(model, (str, Path)) else model.eval()
     with torch.no_grad():
         inputs = model_input(x)
         logits = torch.cat([net(inputs[i : i + 256]) for i in range(0, len(inputs), 256)])

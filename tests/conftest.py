@@ -30,3 +30,15 @@ def trained_model(tmp_path_factory):
     out = tmp_path_factory.mktemp("trained")
     train(TrainConfig(epochs=3, limit=120, progress=False), out)
     return out / "model.pt"
+
+
+@pytest.fixture(scope="session")
+def quantized_run(trained_model, tmp_path_factory):
+    """A ``quantize`` run folder from a short ALQ schedule on :func:`trained_model`."""
+    from ecg_alq.quant.alq import AlqConfig
+    from ecg_alq.quant.quantize import quantize
+
+    out = tmp_path_factory.mktemp("quantized")
+    cfg = AlqConfig(target_bits=1.5, rounds=1, epoch_basis=1, epoch_coord=1, top_k=0.5, pr=0.9)
+    quantize(trained_model, cfg, out, log=lambda *a: None)
+    return out

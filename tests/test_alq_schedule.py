@@ -38,7 +38,7 @@ def trained():
 
 
 def _cfg(**kw):
-    base = dict(max_bits="4", target_bits=1.5, rounds=4, epoch_basis=1, epoch_coord=1, lr=1e-2,
+    base = dict(grouping="kernel", max_bits="4", target_bits=1.5, rounds=4, epoch_basis=1, epoch_coord=1, lr=1e-2,
                 pr=0.3, top_k=0.5, batch_size=64)
     return AlqConfig(**(base | kw))
 

@@ -27,17 +27,20 @@ from ecg_alq.errors import EcgAlqError
 from ecg_alq.quant import pruning
 from ecg_alq.quant.layers import GROUPINGS, WeightLayer, weight_layers
 from ecg_alq.quant.loss_model import Moments, alpha_grad, alpha_moments
-from ecg_alq.quant.multibit import (MultiBit, basis_step, coordinate_step, greedy_init, prune,
-                                    prune_cost)
+from ecg_alq.quant.multibit import (MultiBit, basis_step, coordinate_step, fit_bases, greedy_init,
+                                    prune, prune_cost)
 
 
 @dataclass
 class AlqConfig:
     """Every setting of one ALQ run (schedule of alq.md section 7)."""
 
-    grouping: str = option("kernel", "kernel (per kernel row, the paper's) or channel")
+    grouping: str = option("channel", "channel (one set of alpha per output channel) or kernel "
+                           "(per kernel row, the paper's)")
     max_bits: str = option("7,7,6,6,6,6,6,6,6", "initial bases per layer: one value or one per layer")
-    target_bits: float = option(1.4, "stop pruning at this mean number of bases per weight")
+    target_bits: float = option(1.1, "stop pruning at this mean number of bases per weight")
+    act_bits: int = option(8, "bits of the input and of every activation (2..16)")
+    alpha_bits: int = option(8, "bits of every stored alpha (per-layer fixed point)")
     rounds: int = option(5, "rounds of (basis epochs, alpha epochs, one pruning epoch)")
     epoch_basis: int = option(8, "epochs of basis steps per round")
     ld_basis: float = option(0.8, "learning-rate factor per basis epoch")
@@ -46,9 +49,12 @@ class AlqConfig:
     lr: float = option(3e-4, "learning rate of the loss model and of the biases")
     pr: float = option(0.7, "share of the active alpha one pruning epoch removes")
     top_k: float = option(0.05, "share of each layer's active alpha that are pruning candidates")
+    post_basis: int = option(0, "post-training: epochs of shadow-weight basis refits after the rounds")
+    post_coord: int = option(0, "post-training: alpha epochs after the shadow epochs")
     batch_size: int = option(16, "mini-batch size")
     label_smoothing: float = option(0.0, "cross-entropy label smoothing")
     seed: int = option(0, "seed of shuffling and augmentation")
+    threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
 
     def caps(self) -> tuple[int, ...] | int:
         try:
@@ -63,8 +69,13 @@ class AlqConfig:
             problems.append(f"grouping must be one of {GROUPINGS}, got {self.grouping!r}")
         if not 0 < self.target_bits:
             problems.append(f"target_bits must be positive, got {self.target_bits}")
-        if self.rounds < 1 or min(self.epoch_basis, self.epoch_coord) < 0 or self.batch_size < 1:
-            problems.append("rounds and batch_size must be >= 1, epoch counts >= 0")
+        if self.rounds < 1 or self.batch_size < 1 or self.threads < 1 or min(
+                self.epoch_basis, self.epoch_coord, self.post_basis, self.post_coord) < 0:
+            problems.append("rounds, batch_size and threads must be >= 1, epoch counts >= 0")
+        if not (isinstance(self.act_bits, int) and 2 <= self.act_bits <= 16):
+            problems.append(f"act_bits must be an integer from 2 to 16, got {self.act_bits!r}")
+        if not (isinstance(self.alpha_bits, int) and 2 <= self.alpha_bits <= 24):
+            problems.append(f"alpha_bits must be an integer from 2 to 24, got {self.alpha_bits!r}")
         if not (0 < self.pr <= 1 and 0 < self.top_k <= 1 and self.lr > 0):
             problems.append("need 0 < pr <= 1, 0 < top_k <= 1 and lr > 0")
         if problems:
@@ -80,6 +91,7 @@ class LayerState:
     q: MultiBit
     mw: Moments
     ma: Moments
+    shadow: torch.Tensor | None = None  #: float (G, n) weights of post-training
 
 
 class Alq:
@@ -161,6 +173,23 @@ class Alq:
 
         return self._epoch(data, lr, gen, step)
 
+    def post_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
+        """Post-training (alq.md section 7): a float shadow copy of every layer moves by the
+        AMSGrad step ``-G/H`` with the gradient taken at the quantized weights (straight-through),
+        and bases and alpha are refit to the shadow at every mini-batch."""
+
+        def step(grads: list[torch.Tensor]) -> None:
+            for s, g in zip(self.layers, grads):
+                s.mw.update(g)
+                if s.shadow is None:
+                    s.shadow = s.q.reconstruct()
+                hess = s.mw.pseudo_hessian()
+                s.shadow = s.shadow - s.mw.pseudo_grad(lr) / hess
+                s.q = fit_bases(s.q, s.shadow, hess)
+                s.ma = alpha_moments(s.q, s.mw)
+
+        return self._epoch(data, lr, gen, step)
+
     def coord_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
         """Step 3 on every mini-batch: an AMSGrad step on alpha with the bases fixed."""
 
@@ -219,6 +248,14 @@ class Alq:
             if self.average_bits() > cfg.target_bits:
                 loss = self.prune_epoch(data, cfg.lr, gen)
             history.append(self._row(r, loss, evaluate))
+            log(history[-1])
+        if cfg.post_basis or cfg.post_coord:
+            loss = None
+            for e in range(cfg.post_basis):
+                loss = self.post_epoch(data, cfg.lr * cfg.ld_basis**e, gen)
+            for e in range(cfg.post_coord):
+                loss = self.coord_epoch(data, cfg.lr * cfg.ld_coord**e, gen)
+            history.append(self._row(cfg.rounds + 1, loss, evaluate) | {"post_training": True})
             log(history[-1])
         self.write_weights()
         return history

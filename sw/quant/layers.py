@@ -76,3 +76,13 @@ def weight_layers(model: nn.Module, grouping: str = "kernel",
             n = _dense_chunk(shape[1])
         out.append(WeightLayer(f"{name}.weight" if name else "weight", shape, n, min(cap, n)))
     return out
+
+
+def labels(layers: list[WeightLayer]) -> list[str]:
+    """Short names for reports: conv1, conv2, ... for convolutions, fc1, fc2, ... for dense."""
+    out, counts = [], {"conv": 0, "fc": 0}
+    for spec in layers:
+        kind = "conv" if len(spec.shape) == 3 else "fc"
+        counts[kind] += 1
+        out.append(f"{kind}{counts[kind]}")
+    return out

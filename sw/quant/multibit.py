@@ -143,16 +143,20 @@ def refit_alpha(beta: torch.Tensor, mask: torch.Tensor, w: torch.Tensor, grad: t
     return _solve(design, root * (w - grad / hess), mask)
 
 
+def fit_bases(q: MultiBit, target: torch.Tensor, hess: torch.Tensor) -> MultiBit:
+    """New bases nearest to ``target`` (G, n) for q's alpha, then the H-weighted alpha refit."""
+    beta = best_signs(q.alpha, q.mask, target)
+    alpha = refit_alpha(beta, q.mask, target, torch.zeros_like(target), hess)
+    return _positive(alpha, beta, q.mask)
+
+
 def basis_step(q: MultiBit, grad: torch.Tensor, hess: torch.Tensor) -> MultiBit:
     """Step 2 of ALQ: new bases for fixed alpha, then the alpha refit (alq.md section 5).
 
     grad, hess (G, n) are the pseudo-gradient G and diagonal pseudo-Hessian H of the loss at the
-    current reconstruction ``w = B alpha``.
+    current reconstruction ``w = B alpha``; the target is the AMSGrad step ``w - G/H``.
     """
-    w = q.reconstruct()
-    beta = best_signs(q.alpha, q.mask, w - grad / hess)
-    alpha = refit_alpha(beta, q.mask, w, grad, hess)
-    return _positive(alpha, beta, q.mask)
+    return fit_bases(q, q.reconstruct() - grad / hess, hess)
 
 
 def coordinate_step(q: MultiBit, grad_alpha: torch.Tensor, hess_alpha: torch.Tensor) -> MultiBit:

@@ -1,0 +1,209 @@
+"""The ``quantize`` command: ALQ with integer activations on a trained float model, one run folder.
+
+Starting from a float model file (``model.pt`` of a ``train`` run), on the same fold, training
+rows and augmentation that trained it (its test fold is never used for anything but the final
+test):
+
+1. wrap the network with integer activations and calibrate their power-of-two scales on the
+   training rows (:mod:`ecg_alq.quant.activations`);
+2. run the ALQ schedule (:class:`ecg_alq.quant.alq.Alq`), validation accuracy after every round;
+3. freeze alpha and biases to their stored integer formats (:mod:`ecg_alq.quant.integer`) and
+   count the honest memory (:mod:`ecg_alq.quant.memory`);
+4. test once, with integer and with float activations.
+
+The run folder holds::
+
+    config.json           the AlqConfig and the float model it started from
+    model.pt              the quantized model file (ecg_alq.checkpoint, format ecg-alq/alq-model)
+    history.json          per round: bits per layer, average bits, training loss, validation accuracy
+    metrics.json          test metrics (protocol stated), memory by kind and layer, timings
+    layers.md             the per-layer memory table with the paper's count beside it
+    bits_trajectory.png   bits of every layer and validation accuracy over the rounds
+    confusion_matrix.png
+
+A finished run folder with the same settings is reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ecg_alq import atomic, plots
+from ecg_alq.checkpoint import alq_model_payload, load_checkpoint, load_float_model, save_checkpoint
+from ecg_alq.augment import TrainingSet
+from ecg_alq.data.fragments import Fragments, load_fragments
+from ecg_alq.data.splits import PROTOCOL_TEXT, Split
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.metrics import classification_metrics
+from ecg_alq.preprocess import model_input
+from ecg_alq.quant import memory
+from ecg_alq.quant.activations import QuantCnn
+from ecg_alq.quant.alq import Alq, AlqConfig
+from ecg_alq.quant.integer import freeze
+from ecg_alq.quant.layers import labels
+from ecg_alq.training import TrainConfig, evaluate, split_for, training_set
+
+
+def _accuracy(model: torch.nn.Module, x: torch.Tensor, y: np.ndarray) -> float:
+    return float((evaluate(model, x, torch.from_numpy(y))[1] == y).mean())
+
+
+def _layer_records(frozen) -> list[dict]:
+    return [{"name": f.spec.name, "shape": list(f.spec.shape), "group_size": f.spec.group_size,
+             "max_bits": f.spec.max_bits, "mask": f.mask, "beta": f.beta, "alpha": f.alpha,
+             "alpha_frac": f.alpha_frac, "alpha_bits": f.alpha_bits, "bias": f.bias,
+             "bias_bits": f.bias_bits, "in_exponent": f.in_exponent, "shift": f.shift}
+            for f in frozen]
+
+
+@dataclass
+class Prepared:
+    """A float model on its fold, wrapped with calibrated integer activations."""
+
+    train_cfg: TrainConfig
+    frags: Fragments
+    split: Split
+    x_all: torch.Tensor  #: float (1000, 1, 3600) model inputs of all fragments
+    qnet: QuantCnn
+    float_test: float  #: test accuracy of the float model
+    calibrated_test: float  #: test accuracy with integer activations, weights still float
+
+    def accuracy(self, rows: np.ndarray) -> float:
+        return _accuracy(self.qnet, self.x_all[rows], self.frags.label[rows])
+
+    def training_set(self) -> TrainingSet:
+        return training_set(self.train_cfg, self.frags, self.split, self.x_all)
+
+
+def settings_of(checkpoint: str | Path, config: object, data: str | None) -> tuple[dict, TrainConfig]:
+    """The settings a run folder records (its config.json) and the float model's TrainConfig."""
+    source = load_checkpoint(checkpoint).get("config")
+    load_float_model(checkpoint)  # validates the file
+    try:
+        train_cfg = TrainConfig(**source)
+    except TypeError:
+        raise EcgAlqError(f"{checkpoint}: its training config is not one this ecg-alq knows") from None
+    train_cfg = dataclasses.replace(train_cfg, data=data if data is not None else train_cfg.data)
+    settings = {type(config).__name__: dataclasses.asdict(config), "checkpoint": str(checkpoint),
+                "source": dataclasses.asdict(train_cfg) | {"data": None}}
+    return settings, train_cfg
+
+
+def finished(out: Path, settings: dict, log=print) -> dict | None:
+    """The metrics of a finished run folder with the same settings, None if there is none."""
+    if (out / "metrics.json").exists() and (out / "config.json").exists():
+        if json.loads((out / "config.json").read_text()) == settings:
+            log(f"{out}: finished run with the same settings, reused")
+            return json.loads((out / "metrics.json").read_text())
+        raise EcgAlqError(f"{out} holds a finished run with other settings; choose another --out")
+    return None
+
+
+def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed: int,
+            threads: int, log=print) -> Prepared:
+    """Load the float model and its fold, add ``act_bits`` activations calibrated on the
+    training rows; torch uses ``threads`` CPU threads from here on."""
+    torch.set_num_threads(threads)
+    net = load_float_model(checkpoint)
+    frags = load_fragments(train_cfg.data)
+    split = split_for(train_cfg, frags)
+    x_all = model_input(frags.x)
+    torch.manual_seed(seed)
+    qnet = QuantCnn(net, act_bits)
+    qnet.calibrate(x_all[split.train])
+    test = split.test
+    p = Prepared(train_cfg, frags, split, x_all, qnet,
+                 _accuracy(net, x_all[test], frags.label[test]), 0.0)
+    p.calibrated_test = p.accuracy(test)
+    log(f"{train_cfg.protocol} fold {train_cfg.fold}: float model {100 * p.float_test:.1f} %, with "
+        f"{act_bits}-bit activations {100 * p.calibrated_test:.1f} % (test); exponents "
+        f"{qnet.exponents()}")
+    return p
+
+
+def finish(p: Prepared, layers: list, alpha_bits: int, powers: bool, settings: dict,
+           out: Path, seconds: float, title: str) -> tuple[dict, memory.MemoryReport]:
+    """Freeze ``layers`` (WeightLayer, MultiBit) into ``p.qnet``, test once, write the run folder
+    (model.pt, metrics.json, layers.md, confusion_matrix.png, config.json last)."""
+    qnet, split, labels = p.qnet, p.split, p.frags.label
+    exponents = qnet.exponents()
+    frozen = freeze(qnet, layers, alpha_bits, exponents[: len(layers)], powers)
+    mem = memory.count(frozen)
+    test_x, test_y = p.x_all[split.test], labels[split.test]
+    _, pred = evaluate(qnet, test_x, torch.from_numpy(test_y))
+    qnet.set_enabled(False)
+    float_act_test = _accuracy(qnet, test_x, test_y)
+    qnet.set_enabled(True)
+    metrics = {
+        "protocol": p.train_cfg.protocol,
+        "protocol_description": PROTOCOL_TEXT[p.train_cfg.protocol],
+        "fold": p.train_cfg.fold,
+        "n_folds": p.train_cfg.n_folds,
+        "n_test": len(split.test),
+        **classification_metrics(test_y, pred),
+        "accuracy_float_activations": float_act_test,
+        "float_model_accuracy": p.float_test,
+        "val_accuracy": p.accuracy(split.val),
+        "average_bits": mem.average_bits,
+        "layer_bits": [float(f.mask.sum(1).double().mean()) for f in frozen],
+        "memory": mem.to_dict(),
+        "act_bits": qnet.bits,
+        "alpha_bits": alpha_bits,
+        "activation_exponents": exponents,
+        "seconds": round(seconds, 1),
+        "test_files": p.frags.file[split.test].tolist(),
+        "test_predictions": (pred + 1).tolist(),
+    }
+    summary = {k: metrics[k] for k in ("protocol", "fold", "n_test", "accuracy",
+                                       "accuracy_float_activations", "average_bits")}
+    summary["memory_kib"] = mem.kib
+    config = next(v for k, v in settings.items() if k.endswith("Config"))
+    save_checkpoint(out / "model.pt", alq_model_payload(qnet, _layer_records(frozen), config,
+                                                        settings["source"], summary))
+    atomic.write_text(out / "layers.md", mem.table() + "\n")
+    plots.confusion_matrix(
+        np.array(metrics["confusion"]), out / "confusion_matrix.png",
+        f"{title}, {mem.kib:.2f} KiB, {p.train_cfg.protocol} fold {p.train_cfg.fold}: accuracy "
+        f"{100 * metrics['accuracy']:.2f} % (n={metrics['n']})")
+    atomic.write_json(out / "metrics.json", metrics)
+    atomic.write_json(out / "config.json", settings)
+    return metrics, mem
+
+
+def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str | None = None,
+             log=print) -> dict:
+    """Quantize the float model file ``checkpoint`` into the run folder ``out``; returns metrics."""
+    cfg.validate()
+    out = Path(out)
+    settings, train_cfg = settings_of(checkpoint, cfg, data)
+    if (done := finished(out, settings, log)) is not None:
+        return done
+    p = prepare(checkpoint, train_cfg, cfg.act_bits, cfg.seed, cfg.threads, log)
+    t0 = time.perf_counter()
+    alq = Alq(p.qnet, cfg)
+
+    def report(row: dict) -> None:
+        log(f"round {row['round']}: {row['average_bits']:.3f} average bits, validation "
+            f"{100 * row['val_acc']:.1f} %, layer bits "
+            + " ".join(f"{b:.2f}" for b in row["layer_bits"]))
+
+    history = alq.run(p.training_set(), lambda: p.accuracy(p.split.val), log=report)
+    seconds = time.perf_counter() - t0
+    atomic.write_json(out / "history.json", history)
+    plots.bits_trajectory(history, labels([s.spec for s in alq.layers]), out / "bits_trajectory.png",
+                          f"ALQ, {train_cfg.protocol} fold {train_cfg.fold}, target "
+                          f"{cfg.target_bits} bits, {cfg.grouping} groups")
+    metrics, mem = finish(p, [(s.spec, s.q) for s in alq.layers], cfg.alpha_bits, False, settings,
+                          out, seconds, f"ALQ {cfg.target_bits} bits")
+    log(f"test accuracy {100 * metrics['accuracy']:.2f} % with {cfg.act_bits}-bit activations "
+        f"({100 * metrics['accuracy_float_activations']:.2f} % with float activations), "
+        f"{mem.average_bits:.3f} average bits, honest memory {mem.kib:.2f} KiB (paper's count "
+        f"{mem.paper_kib:.2f} KiB), {seconds:.0f} s")
+    return metrics
