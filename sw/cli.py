@@ -7,6 +7,7 @@ with exit status 2; there is no traceback for them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -114,8 +115,11 @@ def cmd_predict(args) -> int:
 
 
 def cmd_flow(args) -> int:
-    """The main job (``make run``): check the data, train and test one fold, write the run."""
+    """The main job (``make run``): check the data, train and test one fold, quantize it with
+    ALQ (default settings) and test again."""
     from ecg_alq.data.verify import verify
+    from ecg_alq.quant.alq import AlqConfig
+    from ecg_alq.quant.quantize import quantize
     from ecg_alq.training import TrainConfig, train
 
     report, problems = verify(args.data)
@@ -128,7 +132,14 @@ def cmd_flow(args) -> int:
     print(json.dumps({k: m[k] for k in ("protocol_description", "fold", "n_test", "accuracy",
                                         "balanced_accuracy", "macro_f1", "selected_epoch",
                                         "train_seconds")}, indent=2))
-    print(f"run folder: {out}")
+    alq = AlqConfig(threads=cfg.threads)
+    if args.quick:
+        alq = dataclasses.replace(alq, rounds=1, epoch_basis=1, epoch_coord=1, top_k=1.0, pr=0.9)
+    q = quantize(out / "model.pt", alq, out / "quantized", data=cfg.data)
+    print(json.dumps({k: q[k] for k in ("fold", "n_test", "accuracy", "accuracy_float_activations",
+                                        "average_bits", "seconds")}
+                     | {"honest_memory_kib": q["memory"]["kib"]}, indent=2))
+    print(f"run folder: {out} (float model), {out / 'quantized'} (ALQ model, layers.md)")
     return 0
 
 
@@ -187,9 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--output", required=True, help="CSV to write: index,class_id,class_name")
     r.set_defaults(func=cmd_predict)
 
-    f = sub.add_parser("flow", help="the main job: data check, training of one fold, report")
+    f = sub.add_parser("flow", help="the main job: data check, training of one fold, ALQ, report")
     add_options(f, TrainConfig)
     f.add_argument("--out", default=str(DEFAULT_RUNS / "flow"), help="run folder (default runs/flow)")
+    f.add_argument("--quick", action="store_true",
+                   help="a one-round ALQ schedule (for smoke tests; use with --epochs/--limit)")
     f.set_defaults(func=cmd_flow)
     return p
 

@@ -38,7 +38,7 @@ def trained():
 
 
 def _cfg(**kw):
-    base = dict(grouping="kernel", max_bits="4", target_bits=1.5, rounds=4, epoch_basis=1, epoch_coord=1, lr=1e-2,
+    base = dict(grouping="kernel", basis_mode="projected", label_smoothing=0.0, max_bits="4", target_bits=1.5, rounds=4, epoch_basis=1, epoch_coord=1, lr=1e-2,
                 pr=0.3, top_k=0.5, batch_size=64)
     return AlqConfig(**(base | kw))
 
@@ -81,6 +81,9 @@ def test_quota_must_stay_below_the_candidate_pool(trained):
     ({"max_bits": "7,x"}, "max_bits must be integers"),
     ({"max_bits": "3,3,3"}, "gives 3 values for 2 weight layers"),
     ({"pr": 0.0}, "0 < pr <= 1"),
+    ({"basis_mode": "lazy"}, "basis_mode must be one of"),
+    ({"distill": 0.5}, "distillation needs the float model as teacher"),
+    ({"distill": 1.5}, "0 <= distill <= 1"),
 ])
 def test_bad_alq_configs(trained, kw, message):
     with pytest.raises(EcgAlqError, match=message):
@@ -98,3 +101,45 @@ def test_runs_are_reproducible_with_dropout(trained):
         alq.run(data)
         results.append([s.q.alpha.clone() for s in alq.layers])
     assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+def _loss(model, data):
+    with torch.no_grad():
+        return float(nn.functional.cross_entropy(model(data.x), data.y))
+
+
+def test_shadow_steps_accumulate_until_signs_flip(trained):
+    """With a learning rate too small for any single step to cross a sign boundary, the
+    projected basis step leaves the weights unchanged; the shadow copy accumulates the steps
+    and flips signs, lowering the loss."""
+    model, data = trained
+    losses, moved = {}, {}
+    for mode in ("projected", "shadow"):
+        net = TwoBranch()
+        net.load_state_dict(model.state_dict())
+        alq = Alq(net, _cfg(max_bits="1", basis_mode=mode, lr=1e-4))
+        start = [s.q.beta.clone() for s in alq.layers]
+        gen = torch.Generator().manual_seed(0)
+        for _ in range(40):
+            alq.basis_epoch(data, 1e-4, gen)
+        alq.write_weights()
+        losses[mode] = _loss(net, data)
+        moved[mode] = sum(int((s.q.beta != b).sum()) for s, b in zip(alq.layers, start))
+    assert moved["shadow"] > 0
+    assert losses["shadow"] < losses["projected"]
+
+
+def test_distillation_follows_the_teacher(trained):
+    """With distill=1 the loss is the teacher's soft labels only: ALQ then keeps the quantized
+    network's predictions close to the float network's."""
+    model, data = trained
+    net = TwoBranch()
+    net.load_state_dict(model.state_dict())
+    teacher = TwoBranch()
+    teacher.load_state_dict(model.state_dict())
+    alq = Alq(net, _cfg(distill=1.0, target_bits=2.0), teacher)
+    alq.run(data)
+    with torch.no_grad():
+        agree = (net(data.x).argmax(1) == teacher(data.x).argmax(1)).float().mean()
+    assert agree > 0.9
+    assert all(not p.requires_grad or p.grad is None for p in teacher.parameters())

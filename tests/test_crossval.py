@@ -31,13 +31,15 @@ def test_crossval_is_resumable_per_fold_and_pools_every_test_fragment(tmp_path):
 
 
 def test_flow_checks_data_trains_and_reuses(tmp_path, capsys):
-    args = ["flow", "--epochs", "1", "--limit", "16", "--no-progress", "--out", str(tmp_path)]
+    args = ["flow", "--epochs", "1", "--limit", "16", "--no-progress", "--quick", "--out",
+            str(tmp_path)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "data root:" in out and '"accuracy"' in out
-    mtime = (tmp_path / "model.pt").stat().st_mtime_ns
+    assert "data root:" in out and '"accuracy"' in out and '"honest_memory_kib"' in out
+    models = [tmp_path / "model.pt", tmp_path / "quantized" / "model.pt"]
+    mtimes = [m.stat().st_mtime_ns for m in models]
     assert main(args) == 0
-    assert (tmp_path / "model.pt").stat().st_mtime_ns == mtime
+    assert [m.stat().st_mtime_ns for m in models] == mtimes
 
 
 def test_flow_reports_missing_data(tmp_path, capsys):

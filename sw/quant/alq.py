@@ -31,6 +31,9 @@ from ecg_alq.quant.multibit import (MultiBit, basis_step, coordinate_step, fit_b
                                     prune, prune_cost)
 
 
+BASIS_MODES = ("projected", "shadow")
+
+
 @dataclass
 class AlqConfig:
     """Every setting of one ALQ run (schedule of alq.md section 7)."""
@@ -38,7 +41,7 @@ class AlqConfig:
     grouping: str = option("channel", "channel (one set of alpha per output channel) or kernel "
                            "(per kernel row, the paper's)")
     max_bits: str = option("7,7,6,6,6,6,6,6,6", "initial bases per layer: one value or one per layer")
-    target_bits: float = option(1.1, "stop pruning at this mean number of bases per weight")
+    target_bits: float = option(1.2, "stop pruning at this mean number of bases per weight")
     act_bits: int = option(8, "bits of the input and of every activation (2..16)")
     alpha_bits: int = option(8, "bits of every stored alpha (per-layer fixed point)")
     rounds: int = option(5, "rounds of (basis epochs, alpha epochs, one pruning epoch)")
@@ -49,10 +52,16 @@ class AlqConfig:
     lr: float = option(3e-4, "learning rate of the loss model and of the biases")
     pr: float = option(0.7, "share of the active alpha one pruning epoch removes")
     top_k: float = option(0.05, "share of each layer's active alpha that are pruning candidates")
+    basis_mode: str = option("shadow", "projected (alq.md step 2: bases fit to w - G/H) or "
+                             "shadow (bases fit to a float shadow copy moved by -G/H, "
+                             "straight-through, in every round)")
     post_basis: int = option(0, "post-training: epochs of shadow-weight basis refits after the rounds")
     post_coord: int = option(0, "post-training: alpha epochs after the shadow epochs")
     batch_size: int = option(16, "mini-batch size")
-    label_smoothing: float = option(0.0, "cross-entropy label smoothing")
+    label_smoothing: float = option(0.1, "cross-entropy label smoothing")
+    distill: float = option(0.0, "weight of distillation from the float model (0: plain "
+                            "cross-entropy, 1: only the teacher's soft labels)")
+    temperature: float = option(2.0, "softmax temperature of the distillation loss")
     seed: int = option(0, "seed of shuffling and augmentation")
     threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
 
@@ -76,6 +85,10 @@ class AlqConfig:
             problems.append(f"act_bits must be an integer from 2 to 16, got {self.act_bits!r}")
         if not (isinstance(self.alpha_bits, int) and 2 <= self.alpha_bits <= 24):
             problems.append(f"alpha_bits must be an integer from 2 to 24, got {self.alpha_bits!r}")
+        if self.basis_mode not in BASIS_MODES:
+            problems.append(f"basis_mode must be one of {BASIS_MODES}, got {self.basis_mode!r}")
+        if not (0 <= self.distill <= 1 and self.temperature > 0):
+            problems.append("need 0 <= distill <= 1 and temperature > 0")
         if not (0 < self.pr <= 1 and 0 < self.top_k <= 1 and self.lr > 0):
             problems.append("need 0 < pr <= 1, 0 < top_k <= 1 and lr > 0")
         if problems:
@@ -91,22 +104,29 @@ class LayerState:
     q: MultiBit
     mw: Moments
     ma: Moments
-    shadow: torch.Tensor | None = None  #: float (G, n) weights of post-training
+    shadow: torch.Tensor | None = None  #: float (G, n) shadow weights (shadow mode, post-training)
 
 
 class Alq:
     """ALQ applied to ``model`` (modified in place), starting from its current weights."""
 
-    def __init__(self, model: nn.Module, cfg: AlqConfig):
+    def __init__(self, model: nn.Module, cfg: AlqConfig, teacher: nn.Module | None = None):
+        """``teacher``: the float network whose soft labels the ``distill`` share of the loss
+        follows (required when ``cfg.distill`` > 0; kept in eval mode, never trained)."""
         cfg.validate()
+        if cfg.distill and teacher is None:
+            raise EcgAlqError("distillation needs the float model as teacher")
         self.model, self.cfg = model, cfg
+        self.teacher = teacher.eval() if cfg.distill and teacher is not None else None
         params = dict(model.named_parameters())
         self.layers: list[LayerState] = []
         for spec in weight_layers(model, cfg.grouping, cfg.caps()):
             w = params[spec.name].detach().reshape(spec.groups, spec.group_size)
             q = greedy_init(w.double(), spec.max_bits)
             q = MultiBit(q.alpha.to(w.dtype), q.beta, q.mask)
-            self.layers.append(LayerState(spec, q, Moments.zeros_like(w), Moments.zeros_like(q.alpha)))
+            shadow = w.clone() if cfg.basis_mode == "shadow" else None  # starts at the float weights
+            self.layers.append(LayerState(spec, q, Moments.zeros_like(w), Moments.zeros_like(q.alpha),
+                                          shadow))
         self.weights = [params[s.spec.name] for s in self.layers]
         names = {s.spec.name for s in self.layers}
         self.other = [p for n, p in model.named_parameters() if n not in names]
@@ -138,7 +158,14 @@ class Alq:
         self.write_weights()
         self.model.train()
         self.model.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(self.model(xb), yb, label_smoothing=self.cfg.label_smoothing)
+        logits = self.model(xb)
+        loss = F.cross_entropy(logits, yb, label_smoothing=self.cfg.label_smoothing)
+        if self.teacher is not None:
+            t = self.cfg.temperature
+            with torch.no_grad():
+                soft = F.softmax(self.teacher(xb) / t, dim=1)
+            kd = F.kl_div(F.log_softmax(logits / t, dim=1), soft, reduction="batchmean") * t * t
+            loss = (1 - self.cfg.distill) * loss + self.cfg.distill * kd
         loss.backward()
         if self.bias_opt:
             self.bias_opt.step()
@@ -163,7 +190,10 @@ class Alq:
         return sum(losses) / len(losses)
 
     def basis_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
-        """Step 2 on every mini-batch: new bases for fixed alpha, then the alpha refit."""
+        """Step 2 on every mini-batch: new bases for fixed alpha, then the alpha refit
+        (in ``shadow`` basis mode: :meth:`shadow_epoch`)."""
+        if self.cfg.basis_mode == "shadow":
+            return self.shadow_epoch(data, lr, gen)
 
         def step(grads: list[torch.Tensor]) -> None:
             for s, g in zip(self.layers, grads):
@@ -173,10 +203,11 @@ class Alq:
 
         return self._epoch(data, lr, gen, step)
 
-    def post_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
-        """Post-training (alq.md section 7): a float shadow copy of every layer moves by the
+    def shadow_epoch(self, data: TrainingSet, lr: float, gen: torch.Generator) -> float:
+        """Post-training step (alq.md section 7): a float shadow copy of every layer moves by the
         AMSGrad step ``-G/H`` with the gradient taken at the quantized weights (straight-through),
-        and bases and alpha are refit to the shadow at every mini-batch."""
+        and bases and alpha are refit to the shadow at every mini-batch. Small steps accumulate
+        in the shadow until they flip a sign, which the projected step 2 cannot do."""
 
         def step(grads: list[torch.Tensor]) -> None:
             for s, g in zip(self.layers, grads):
@@ -252,7 +283,7 @@ class Alq:
         if cfg.post_basis or cfg.post_coord:
             loss = None
             for e in range(cfg.post_basis):
-                loss = self.post_epoch(data, cfg.lr * cfg.ld_basis**e, gen)
+                loss = self.shadow_epoch(data, cfg.lr * cfg.ld_basis**e, gen)
             for e in range(cfg.post_coord):
                 loss = self.coord_epoch(data, cfg.lr * cfg.ld_coord**e, gen)
             history.append(self._row(cfg.rounds + 1, loss, evaluate) | {"post_training": True})

@@ -51,7 +51,7 @@ class BaselineConfig:
     epochs: int = option(95, "training epochs (ALQ's default schedule has 95)")
     lr: float = option(3e-4, "Adam learning rate, cosine decay to 0 (ALQ's lr)")
     batch_size: int = option(16, "mini-batch size")
-    label_smoothing: float = option(0.0, "cross-entropy label smoothing")
+    label_smoothing: float = option(0.1, "cross-entropy label smoothing (ALQ's default)")
     seed: int = option(0, "seed of shuffling, augmentation and dropout")
     threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
 

@@ -187,7 +187,8 @@ def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str 
         return done
     p = prepare(checkpoint, train_cfg, cfg.act_bits, cfg.seed, cfg.threads, log)
     t0 = time.perf_counter()
-    alq = Alq(p.qnet, cfg)
+    teacher = load_float_model(checkpoint) if cfg.distill else None
+    alq = Alq(p.qnet, cfg, teacher)
 
     def report(row: dict) -> None:
         log(f"round {row['round']}: {row['average_bits']:.3f} average bits, validation "
