@@ -35,7 +35,7 @@ from ecg_alq.config import option
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.quant.layers import WeightLayer, weight_layers
 from ecg_alq.quant.multibit import MultiBit
-from ecg_alq.quant.quantize import finish, finished, prepare, settings_of
+from ecg_alq.quant.quantize import begin, finish
 
 METHODS = ("uniform", "binaryconnect")
 
@@ -141,12 +141,10 @@ class BinaryWeight(nn.Module):
 def train_baseline(checkpoint: str | Path, cfg: BaselineConfig, out: str | Path,
                    data: str | None = None, log=print) -> dict:
     """Train one baseline from the float model file ``checkpoint`` into the run folder ``out``."""
-    cfg.validate()
     out = Path(out)
-    settings, train_cfg = settings_of(checkpoint, cfg, data)
-    if (done := finished(out, settings, log)) is not None:
+    settings, p, done = begin(checkpoint, cfg, out, data, log)
+    if done is not None:
         return done
-    p = prepare(checkpoint, train_cfg, cfg.act_bits, cfg.seed, cfg.threads, log)
     model = p.qnet
     specs = weight_layers(model, "channel", cfg.bits)
     mods = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Linear))]

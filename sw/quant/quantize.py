@@ -96,7 +96,7 @@ def settings_of(checkpoint: str | Path, config: object, data: str | None) -> tup
     return settings, train_cfg
 
 
-def finished(out: Path, settings: dict, log=print) -> dict | None:
+def _finished(out: Path, settings: dict, log) -> dict | None:
     """The metrics of a finished run folder with the same settings, None if there is none."""
     if (out / "metrics.json").exists() and (out / "config.json").exists():
         if json.loads((out / "config.json").read_text()) == settings:
@@ -104,6 +104,20 @@ def finished(out: Path, settings: dict, log=print) -> dict | None:
             return json.loads((out / "metrics.json").read_text())
         raise EcgAlqError(f"{out} holds a finished run with other settings; choose another --out")
     return None
+
+
+def begin(checkpoint: str | Path, cfg, out: Path, data: str | None,
+          log=print) -> tuple[dict, Prepared | None, dict | None]:
+    """Start a run of ``cfg`` (AlqConfig or BaselineConfig) on the float model ``checkpoint``.
+
+    Returns (settings, prepared, None), or (settings, None, metrics) when ``out`` already holds
+    the finished run with these settings.
+    """
+    cfg.validate()
+    settings, train_cfg = settings_of(checkpoint, cfg, data)
+    if (done := _finished(out, settings, log)) is not None:
+        return settings, None, done
+    return settings, prepare(checkpoint, train_cfg, cfg.act_bits, cfg.seed, cfg.threads, log), None
 
 
 def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed: int,
@@ -180,15 +194,14 @@ def finish(p: Prepared, layers: list, alpha_bits: int, powers: bool, settings: d
 def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str | None = None,
              log=print) -> dict:
     """Quantize the float model file ``checkpoint`` into the run folder ``out``; returns metrics."""
-    cfg.validate()
     out = Path(out)
-    settings, train_cfg = settings_of(checkpoint, cfg, data)
-    if (done := finished(out, settings, log)) is not None:
+    settings, p, done = begin(checkpoint, cfg, out, data, log)
+    if done is not None:
         return done
-    p = prepare(checkpoint, train_cfg, cfg.act_bits, cfg.seed, cfg.threads, log)
     t0 = time.perf_counter()
     teacher = load_float_model(checkpoint) if cfg.distill else None
     alq = Alq(p.qnet, cfg, teacher)
+    train_cfg = p.train_cfg
 
     def report(row: dict) -> None:
         log(f"round {row['round']}: {row['average_bits']:.3f} average bits, validation "
