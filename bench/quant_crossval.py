@@ -120,8 +120,11 @@ def accuracy_memory_plot(result: dict, path: Path) -> None:
                  if "kernel" in name else "ALQ (channel groups)")
         series[label].append((s["memory_kib_mean"], 100 * s["accuracy_mean"],
                               100 * s["accuracy_std"], name))
+    fp = json.loads((BENCH / "results" / "fp_crossval.json").read_text())
+    fp_acc = 100 * fp["protocols"]["window"]["accuracy_mean"]
     accuracy_vs_memory({k: sorted(v) for k, v in series.items() if v}, path,
                        paper=(PAPER_BUDGET_KIB, 84.7, 95.84),
+                       reference=(f"float model, 316.3 KiB ({fp_acc:.2f} %)", fp_acc),
                        title="window-stratified 10-fold CV, 8-bit activations, every bit counted")
 
 

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ecg_alq.atomic import atomic_path  # noqa: E402
@@ -94,11 +95,13 @@ def bits_trajectory(history: list[dict], names: list[str], path: str | Path, tit
 
 
 def accuracy_vs_memory(series: dict[str, list[tuple[float, float, float, str]]], path: str | Path,
-                       paper: tuple[float, float, float] | None = None, title: str = "") -> None:
+                       paper: tuple[float, float, float] | None = None,
+                       reference: tuple[str, float] | None = None, title: str = "") -> None:
     """Accuracy (%) against honest memory (KiB, log axis), one line per method.
 
     ``series``: label -> points (memory KiB, accuracy %, std %, point name), sorted by memory.
     ``paper``: (claimed KiB, KiB with its alpha counted, accuracy %) drawn as two marked points.
+    ``reference``: (label, accuracy %) drawn as a horizontal line (the float model).
     """
     fig, ax = plt.subplots(figsize=(8, 5))
     for label, pts in series.items():
@@ -113,7 +116,12 @@ def accuracy_vs_memory(series: dict[str, list[tuple[float, float, float, str]]],
                 "alpha not counted, leaky split)")
         ax.plot([counted], [acc], "kx", ms=10, label=f"paper's ALQ model, alpha counted ({counted} KiB)")
         ax.axvline(claimed, color="grey", lw=0.8, ls="--")
+    if reference:
+        ax.axhline(reference[1], color="green", lw=1, ls=":", label=reference[0])
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("honest memory (KiB, every stored bit)")
     ax.set_ylabel("accuracy (%)")
     ax.grid(alpha=0.3, which="both")
