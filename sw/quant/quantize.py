@@ -59,7 +59,8 @@ def _layer_records(frozen) -> list[dict]:
     return [{"name": f.spec.name, "shape": list(f.spec.shape), "group_size": f.spec.group_size,
              "max_bits": f.spec.max_bits, "mask": f.mask, "beta": f.beta, "alpha": f.alpha,
              "alpha_frac": f.alpha_frac, "alpha_bits": f.alpha_bits, "bias": f.bias,
-             "bias_bits": f.bias_bits, "in_exponent": f.in_exponent, "shift": f.shift}
+             "bias_bits": f.bias_bits, "in_exponent": f.in_exponent, "shift": f.shift,
+             "powers": f.powers}
             for f in frozen]
 
 
