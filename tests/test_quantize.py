@@ -141,3 +141,14 @@ def test_bad_baseline_settings(trained_model, tmp_path, capsys):
     assert main(["baseline", "--checkpoint", str(trained_model), "--method", "ternary",
                  "--out", str(tmp_path / "b")]) == 2
     assert "method must be one of" in capsys.readouterr().err
+
+
+def test_uniform_quantizer_survives_a_step_pushed_through_zero():
+    torch.manual_seed(1)
+    w = torch.randn(3, 10)
+    q = UniformWeight(w, 4)
+    with torch.no_grad():
+        q.step[1] = -q.step[1]  # what an optimizer step can do to LSQ's step size
+    mb = q.multibit(w, 10)
+    assert (mb.alpha > 0).all()
+    assert torch.allclose(mb.reconstruct(), q(w).detach().double(), atol=1e-6)

@@ -38,6 +38,7 @@ from ecg_alq.quant.multibit import MultiBit
 from ecg_alq.quant.quantize import begin, finish
 
 METHODS = ("uniform", "binaryconnect")
+MIN_STEP = 1e-8
 
 
 @dataclass
@@ -94,12 +95,17 @@ class UniformWeight(nn.Module):
         best = steps.gather(1, errors.argmin(1, keepdim=True))  # least-squares step per channel
         self.step = nn.Parameter(best.squeeze(1).to(w.dtype))
 
+    def _size(self) -> torch.Tensor:
+        """The step ``|step|``: an optimizer step may push the parameter through zero."""
+        return self.step.abs().clamp_min(MIN_STEP)
+
     def _levels(self, w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         return (torch.floor(w / s).clamp(self.lo, self.hi) + 0.5) * s
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
-        step = self.step * self.grad_scale
-        step = (self.step - step).detach() + step  # value s, gradient scaled (LSQ)
+        size = self._size()
+        step = size * self.grad_scale
+        step = (size - step).detach() + step  # value s, gradient scaled (LSQ)
         s = _per_channel(step, w)
         v = w / s
         clipped = v.clamp(self.lo, self.hi + 1)
@@ -108,7 +114,7 @@ class UniformWeight(nn.Module):
 
     def multibit(self, w: torch.Tensor, n: int) -> MultiBit:
         """The quantized weights as groups of ``n`` with alpha ``s/2, s, 2s, ...`` (float64)."""
-        s = self.step.detach().double()
+        s = self._size().detach().double()
         code = (torch.floor(w.detach().double() / _per_channel(s, w)).clamp(self.lo, self.hi)
                 - self.lo).to(torch.int64).reshape(-1, n)
         groups = code.shape[0]
