@@ -120,14 +120,16 @@ def alq_model_payload(model: torch.nn.Module, layers: list[dict], config: dict, 
     }
 
 
-def load_alq_model(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """The QuantCnn of a quantized model file (eval mode, integer activations) and the payload.
+def load_alq_model(path: str | Path, payload: dict[str, Any] | None = None
+                   ) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The QuantCnn of a quantized model file (eval mode, integer activations) and the payload
+    (``payload``: the file's already loaded content).
 
     Checks that the stored weights are exactly the reconstruction of the stored integers.
     """
     from ecg_alq.quant.activations import QuantCnn, check_bits
 
-    payload = load_checkpoint(path)
+    payload = load_checkpoint(path) if payload is None else payload
     _check_header(path, payload, ALQ_MODEL_FORMAT, ALQ_MODEL_VERSION, "quantized model")
     try:
         check_bits(payload.get("act_bits"))
@@ -152,5 +154,5 @@ def load_model(path: str | Path) -> torch.nn.Module:
     """The network of a float or quantized model file, in eval mode."""
     payload = load_checkpoint(path)
     if payload.get("format") == ALQ_MODEL_FORMAT:
-        return load_alq_model(path)[0]
+        return load_alq_model(path, payload)[0]
     return load_float_model(path)
