@@ -207,9 +207,19 @@ TUNED_FOLDS = (0, 1, 2, 3)
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
-def readme_block(res: dict, quant: dict | None = None) -> list[str]:
+def readme_block(res: dict, quant: dict | None = None, golden: dict | None = None) -> list[str]:
     """The headline table of the README (between the results markers)."""
-    lines = [f"Full-precision CNN, 10-fold cross-validation (`{res['command']}`):", "",
+    lines = []
+    if golden:
+        lines += [f"**Headline**: the integer model as deployed (golden model, bit-exact with the "
+                  f"hardware), ALQ `{golden['point']}`, 8-bit activations (`{golden['command']}`):",
+                  "", "| protocol | accuracy | honest memory (every stored bit) |", "|---|---|---|"]
+        for s in golden["protocols"].values():
+            lines.append(f"| {s['protocol_description']} | "
+                         f"{_pct(s['accuracy_mean'], s['accuracy_std'])} | "
+                         f"{s['memory_kib_mean']:.2f} KiB |")
+        lines += [""]
+    lines += [f"Full-precision CNN, 10-fold cross-validation (`{res['command']}`):", "",
              "| protocol | accuracy | balanced accuracy | macro-F1 |", "|---|---|---|---|"]
     for s in res["protocols"].values():
         lines.append(f"| {s['protocol_description']} | "
@@ -234,13 +244,42 @@ def readme_block(res: dict, quant: dict | None = None) -> list[str]:
     return lines
 
 
-def update_readme(res: dict, quant: dict | None = None) -> None:
+def update_readme(res: dict, quant: dict | None = None, golden: dict | None = None) -> None:
     text = README.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise SystemExit(f"README.md lacks the {BEGIN} ... {END} markers")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    write_text(README, head + BEGIN + "\n" + "\n".join(readme_block(res, quant)) + "\n" + END + tail)
+    write_text(README, head + BEGIN + "\n" + "\n".join(readme_block(res, quant, golden)) + "\n"
+               + END + tail)
+
+
+def golden_section(res: dict) -> list[str]:
+    """The integer golden model's cross-validated accuracy: the project's headline."""
+    lines = ["## Integer golden model: the headline accuracy", "",
+             f"Command: `{res['command']}` (point `{res['point']}`; torch {res['torch']}). For every "
+             "fold the quantized run above is exported to the integer model file "
+             "([docs/model-file.md](model-file.md)), read back, and the fold's test fragments are "
+             "classified by the golden model alone (numpy integers, no float). Memory is counted "
+             "from the file. The torch model of the same run is compared with it on all 1000 "
+             "fragments: integer logits (torch in float64) and classes (torch in float32).", "",
+             "| protocol | golden-model accuracy | macro-F1 | torch model, same runs | honest "
+             "memory (from the file) | widest accumulator | golden vs torch |",
+             "|---|---|---|---|---|---|---|"]
+    for s in res["protocols"].values():
+        lines.append(
+            f"| {s['protocol_description']} | **{_pct(s['accuracy_mean'], s['accuracy_std'])}** | "
+            f"{_pct(s['macro_f1_mean'])} | {_pct(s['torch_accuracy_mean'])} | "
+            f"{s['memory_kib_mean']:.2f} KiB (max {s['memory_kib_max']:.2f}) | "
+            f"{s['max_acc_bits']} bits | {s['logit_mismatches']} logit and "
+            f"{s['class_mismatches_float32']} class mismatches in {s['fragments_compared']} |")
+    window = res["protocols"].get("window")
+    if window:
+        lines += ["", "Per fold (window protocol, golden accuracy %): " + ", ".join(
+            f"{f['fold']}: {100 * f['accuracy']:.1f}" for f in window["per_fold"]) +
+            f". The golden model takes {window['golden_ms_per_fragment']:.1f} ms per fragment "
+            "(numpy, one core)."]
+    return lines + [""]
 
 
 def write_results_md() -> Path:
@@ -249,11 +288,15 @@ def write_results_md() -> Path:
              "was measured by the command printed with it.", ""]
     fp = RESULTS / "fp_crossval.json"
     quant_file = RESULTS / "quant_crossval.json"
+    golden_file = RESULTS / "golden_crossval.json"
     quant = json.loads(quant_file.read_text()) if quant_file.exists() else None
+    golden = json.loads(golden_file.read_text()) if golden_file.exists() else None
+    if golden:
+        lines += golden_section(golden)
     if fp.exists():
         res = json.loads(fp.read_text())
         lines += fp_section(res)
-        update_readme(res, quant)
+        update_readme(res, quant, golden)
     if quant:
         lines += quant_section(quant)
     write_text(OUT, "\n".join(lines) + "\n")

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ecg_alq import __version__
 from ecg_alq.config import add_options, from_args
 from ecg_alq.errors import EcgAlqError
@@ -107,10 +109,71 @@ def cmd_baseline(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from ecg_alq.intmodel.shipped import default_model_path
     from ecg_alq.predict import predict_file
 
-    ids = predict_file(args.model, args.input, args.output)
-    print(f"classified {len(ids)} fragment(s); wrote {args.output}")
+    model = args.model or default_model_path()
+    ids = predict_file(model, args.input, args.output)
+    print(f"classified {len(ids)} fragment(s) with {model}; wrote {args.output}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ecg_alq.checkpoint import load_alq_model
+    from ecg_alq.data.fragments import load_fragments
+    from ecg_alq.intmodel import export, memory, save
+    from ecg_alq.training import TrainConfig, split_for
+
+    model = export.from_checkpoint(args.checkpoint)
+    save(model, args.out)
+    mem = memory.count(model)
+    print(f"wrote {args.out}: honest memory {mem.kib:.2f} KiB ({mem.average_bits:.3f} average "
+          f"bits)")
+    if args.check:
+        frags = load_fragments(args.data)
+        cfg = TrainConfig(**(model.provenance["training"] | {"data": args.data}))
+        split = split_for(cfg, frags)
+        rows = split.test if len(split.test) else np.arange(len(frags.label))
+        qnet, _ = load_alq_model(args.checkpoint)
+        a = export.agreement(qnet, model, frags.x[rows])
+        acc = float((a["golden_classes"] == frags.label[rows] + 1).mean())
+        what = f"{cfg.protocol} fold {cfg.fold} test" if len(split.test) else "all"
+        print(f"golden model against torch on the {a['n']} {what} fragments: "
+              f"{a['logit_mismatches']} integer-logit and {a['class_mismatches_float32']} class "
+              f"mismatches; golden accuracy {100 * acc:.2f} %")
+        if a["logit_mismatches"] or a["class_mismatches_float32"]:
+            raise EcgAlqError("the integer model does not reproduce the torch model (see above)")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from ecg_alq.intmodel import load
+    from ecg_alq.intmodel.describe import summary
+    from ecg_alq.intmodel.shipped import default_model_path
+
+    path = args.model or default_model_path()
+    print(f"{path}\n")
+    print(summary(load(path)))
+    return 0
+
+
+def cmd_dump(args) -> int:
+    from ecg_alq.intmodel.describe import write_dump
+    from ecg_alq.intmodel.golden import GoldenModel
+    from ecg_alq.intmodel.shipped import default_model_path
+    from ecg_alq.predict import load_npy
+
+    golden = GoldenModel(args.model or default_model_path())
+    x = load_npy(args.input)
+    if x.ndim == 1:
+        x = x[None, :]
+    if not 0 <= args.index < len(x):
+        raise EcgAlqError(f"--index {args.index} is outside the {len(x)} fragment(s) of {args.input}")
+    traces = golden.trace(x[args.index: args.index + 1])
+    shapes = write_dump(traces, args.out)
+    print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in shapes.items()))
+    logits = traces[-1].pooled[0, :, 0]
+    print(f"class {int(np.argmax(logits)) + 1} ({golden.model.class_names[int(np.argmax(logits))]})")
     return 0
 
 
@@ -192,11 +255,32 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_baseline)
 
     r = sub.add_parser("predict", help="classify raw fragments from an .npy file")
-    r.add_argument("--model", required=True,
-                   help="model file (model.pt of a train or quantize run folder)")
+    r.add_argument("--model", help="integer model file (.npz, run bit-exactly by the golden "
+                   "model) or torch model file (model.pt of a train or quantize run); default: "
+                   "the shipped integer model")
     r.add_argument("--input", required=True, help="int16 (N, 3600) raw MLII ADC samples, .npy")
     r.add_argument("--output", required=True, help="CSV to write: index,class_id,class_name")
     r.set_defaults(func=cmd_predict)
+
+    e = sub.add_parser("export", help="write the integer model file of a quantized model")
+    e.add_argument("--checkpoint", required=True,
+                   help="quantized model file (model.pt of a quantize or baseline run)")
+    e.add_argument("--out", required=True, help="integer model file to write (.npz)")
+    e.add_argument("--no-check", dest="check", action="store_false",
+                   help="skip comparing golden and torch on the run's test fragments")
+    e.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    e.set_defaults(func=cmd_export)
+
+    i = sub.add_parser("inspect", help="layer table, widths and memory of an integer model")
+    i.add_argument("--model", help="integer model file (default: the shipped one)")
+    i.set_defaults(func=cmd_inspect)
+
+    d = sub.add_parser("dump", help="every layer's integers for one fragment (golden model)")
+    d.add_argument("--model", help="integer model file (default: the shipped one)")
+    d.add_argument("--input", required=True, help="raw fragments, int16 (N, 3600) or (3600,) .npy")
+    d.add_argument("--index", type=int, default=0, help="which fragment of --input (default 0)")
+    d.add_argument("--out", required=True, help=".npz to write: NAME.input/acc/pooled/output")
+    d.set_defaults(func=cmd_dump)
 
     f = sub.add_parser("flow", help="the main job: data check, training of one fold, ALQ, report")
     add_options(f, TrainConfig)

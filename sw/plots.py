@@ -81,7 +81,7 @@ def bits_trajectory(history: list[dict], names: list[str], path: str | Path, tit
     ax_bits.set_ylabel("average bits (active bases per weight)")
     ax_bits.legend(fontsize=7, ncol=2)
     avg = [h["average_bits"] for h in history]
-    acc = [100 * h["val_acc"] for h in history]
+    acc = [100 * h.get("val_acc", float("nan")) for h in history]  # no validation part: empty
     ax_acc.plot(avg, acc, "o-")
     for r, a, v in zip(rounds, avg, acc):
         ax_acc.annotate(str(r), (a, v), textcoords="offset points", xytext=(4, 4), fontsize=8)

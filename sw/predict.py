@@ -1,7 +1,11 @@
-"""Classify raw fragments with a trained model: a Python function and the ``predict`` command.
+"""Classify raw fragments: a Python function and the ``predict`` command.
 
 Input: int16 (N, 3600) raw MLII ADC samples (360 Hz, zero 1024, 200 adu/mV), as an array or an
 ``.npy`` file. Output: class ids 1..17, or a CSV with header ``index,class_id,class_name``.
+
+The model is an integer model file (``.npz``, run by the bit-exact golden model, as the hardware
+would), a torch model file (``model.pt`` of a ``train`` or ``quantize`` run), or, by default,
+the integer model shipped with the package.
 """
 
 from __future__ import annotations
@@ -14,19 +18,34 @@ import numpy as np
 import torch
 
 from ecg_alq.atomic import write_text
-from ecg_alq.checkpoint import load_model
 from ecg_alq.classes import CLASS_NAMES
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.preprocess import check_raw, model_input
 
+def predict(model, x: np.ndarray) -> np.ndarray:
+    """int64 (N,) class ids 1..17 of raw int16 (N, 3600) fragments.
 
-def predict(model: str | Path | torch.nn.Module, x: np.ndarray) -> np.ndarray:
-    """int64 (N,) class ids 1..17 of raw int16 (N, 3600) fragments; argmax of the logits.
-
-    ``model`` is a model file (``model.pt`` of a ``train`` or ``quantize`` run folder) or a
-    loaded network.
+    ``model``: None (the shipped integer model), a path to an integer model file (``.npz``) or
+    a torch model file (``.pt``), a loaded :class:`~ecg_alq.intmodel.IntModel`, or a torch
+    network. Integer models classify by the argmax of their integer logits (lowest index on a
+    tie); torch models by the argmax of their float logits.
     """
+    from ecg_alq.intmodel import IntModel
+    from ecg_alq.intmodel.golden import GoldenModel
+    from ecg_alq.intmodel.shipped import default_model_path
+
     check_raw(x)
+    if model is None:
+        model = default_model_path()
+    if isinstance(model, (str, Path)) and Path(model).suffix == ".npz" or \
+            isinstance(model, IntModel):
+        golden = GoldenModel(model)
+        if golden.model.class_names != list(CLASS_NAMES):
+            raise EcgAlqError(f"{model}: its classes {golden.model.class_names} are not the 17 "
+                              "rhythm classes of this ecg-alq")
+        return golden.classify(x)
+    from ecg_alq.checkpoint import load_model
+
     net = load_model(model) if isinstance(model, (str, Path)) else model.eval()
     with torch.no_grad():
         inputs = model_input(x)
@@ -54,7 +73,8 @@ def to_csv(class_ids: np.ndarray) -> str:
     return buf.getvalue()
 
 
-def predict_file(model: str | Path, input_path: str | Path, output_path: str | Path) -> np.ndarray:
+def predict_file(model: str | Path | None, input_path: str | Path,
+                 output_path: str | Path) -> np.ndarray:
     """Classify ``input_path`` (.npy) and write ``output_path`` (.csv) atomically.
 
     Every check happens before anything is written; on an error no output file appears.

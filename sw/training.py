@@ -32,7 +32,8 @@ from ecg_alq.augment import TrainingSet, context_windows
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
 from ecg_alq.config import option
 from ecg_alq.data.fragments import Fragments, load_fragments
-from ecg_alq.data.splits import PROTOCOL_TEXT, PROTOCOLS, Split, fold_split, make_folds
+from ecg_alq.data.splits import (ALL, PROTOCOL_TEXT, PROTOCOLS, Split, all_split, fold_split,
+                                 make_folds)
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.model import EcgCnn
@@ -43,7 +44,8 @@ from ecg_alq.preprocess import model_input
 class TrainConfig:
     """Every setting of one training run; saved as ``config.json`` in the run folder."""
 
-    protocol: str = option("window", "split protocol: window (stratified) or record (grouped)")
+    protocol: str = option("window", "split protocol: window (stratified) or record (grouped), or "
+                           "all (every fragment trains, no test part: for a model to ship)")
     fold: int = option(0, "test fold, 0..n_folds-1")
     n_folds: int = option(10, "number of cross-validation folds")
     split_seed: int = option(2018, "seed of the fold assignment")
@@ -69,8 +71,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         problems = []
-        if self.protocol not in PROTOCOLS:
-            problems.append(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        if self.protocol not in PROTOCOLS + (ALL,):
+            problems.append(f"protocol must be one of {PROTOCOLS + (ALL,)}, got {self.protocol!r}")
         if not 0 <= self.fold < self.n_folds:
             problems.append(f"fold must be in 0..{self.n_folds - 1}, got {self.fold}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
@@ -113,8 +115,11 @@ def _limit(rows: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 def split_for(cfg: TrainConfig, frags: Fragments) -> Split:
     """The fold's train/validation/test rows as this config defines them."""
-    folds = make_folds(frags, cfg.protocol, cfg.n_folds, cfg.split_seed)
-    split = fold_split(frags, folds, cfg.fold, cfg.val_fraction, cfg.split_seed)
+    if cfg.protocol == ALL:
+        split = all_split(frags, cfg.val_fraction, cfg.split_seed)
+    else:
+        folds = make_folds(frags, cfg.protocol, cfg.n_folds, cfg.split_seed)
+        split = fold_split(frags, folds, cfg.fold, cfg.val_fraction, cfg.split_seed)
     return dataclasses.replace(split, train=_limit(split.train, cfg.limit, cfg.seed))
 
 
@@ -246,8 +251,6 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
 def _finish(cfg: TrainConfig, out: Path, frags: Fragments, split: Split, state: dict) -> dict:
     model = EcgCnn()
     model.load_state_dict(state["best_model"])
-    x_test = model_input(frags.x[split.test])
-    test_loss, pred = evaluate(model, x_test, torch.from_numpy(frags.label[split.test]))
     selected = next(h["epoch"] for h in state["history"] if h.get("selected"))
     metrics = {
         "protocol": cfg.protocol,
@@ -262,20 +265,22 @@ def _finish(cfg: TrainConfig, out: Path, frags: Fragments, split: Split, state: 
         "selected_epoch": selected,
         "train_seconds": round(state["seconds"], 1),
         "threads": cfg.threads,
-        "test_loss": test_loss,
-        **classification_metrics(frags.label[split.test], pred),
-        "test_files": frags.file[split.test].tolist(),
-        "test_predictions": (pred + 1).tolist(),
     }
+    if len(split.test):  # protocol "all" has no test part
+        x_test = model_input(frags.x[split.test])
+        test_loss, pred = evaluate(model, x_test, torch.from_numpy(frags.label[split.test]))
+        metrics.update(test_loss=test_loss, **classification_metrics(frags.label[split.test], pred),
+                       test_files=frags.file[split.test].tolist(),
+                       test_predictions=(pred + 1).tolist())
+        plots.confusion_matrix(
+            np.array(metrics["confusion"]), out / "confusion_matrix.png",
+            f"{cfg.protocol} fold {cfg.fold} test: accuracy {100 * metrics['accuracy']:.2f} % "
+            f"(n={metrics['n']})",
+        )
     save_checkpoint(out / "model.pt", model_file_payload(model, dataclasses.asdict(cfg), metrics))
     atomic.write_json(out / "history.json", state["history"])
     plots.learning_curves(state["history"], out / "learning_curves.png",
                           f"{cfg.protocol} fold {cfg.fold}: selected epoch {selected}")
-    plots.confusion_matrix(
-        np.array(metrics["confusion"]), out / "confusion_matrix.png",
-        f"{cfg.protocol} fold {cfg.fold} test: accuracy {100 * metrics['accuracy']:.2f} % "
-        f"(n={metrics['n']})",
-    )
     atomic.write_json(out / "metrics.json", metrics)
     return metrics
 

@@ -13,26 +13,29 @@ from ecg_alq.checkpoint import load_alq_model, load_checkpoint, save_checkpoint
 from ecg_alq.cli import main
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.predict import predict
-from ecg_alq.quant import memory
+from ecg_alq.intmodel import InputSpec, IntLayer, IntModel, memory
 from ecg_alq.quant.baselines import BaselineConfig, UniformWeight, train_baseline
-from ecg_alq.quant.integer import FrozenLayer
-from ecg_alq.quant.layers import WeightLayer
 
 
 def test_memory_counts_every_stored_bit_by_hand():
-    spec = WeightLayer("w", (2, 3, 4), group_size=12, max_bits=3)  # 2 channels of 12 weights
-    mask = torch.tensor([[True, True, False], [True, False, False]])
-    layer = FrozenLayer(spec, mask, torch.ones(2, 3, 12, dtype=torch.int8),
-                        torch.tensor([[3, 5, 0], [7, 0, 0]]), 4, 8, torch.tensor([5, -9]), 5, -3, 2)
-    last = FrozenLayer(WeightLayer("v", (1, 2), 2, 1), torch.ones(1, 1, dtype=torch.bool),
-                       torch.ones(1, 1, 2, dtype=torch.int8), torch.tensor([[1]]), 0, 6,
-                       torch.tensor([3]), 3, -2, None)
-    m = memory.count([layer, last])
-    first = m.layers[0]
-    assert (first.signs, first.alpha, first.bases, first.bias, first.requant) == \
+    # layer 1: 2 channels of 12 weights (3 inputs x kernel 4), one group each, 3 slots,
+    # 3 active bases in all, 8-bit alpha, 5-bit biases; layer 2: dense 2 -> 1, no requantization
+    first = IntLayer("conv1", "conv", 3, 4, 2, 4, 1, 0, 1, 1, group_size=12, max_bases=3,
+                     alpha_bits=8, alpha_frac=4, alpha_kind="free", bias_bits=5, in_bits=8,
+                     in_signed=True, in_exponent=-3, out_shift=2, out_bits=8,
+                     bases=np.array([2, 1]), alpha=np.array([3, 5, 7]),
+                     signs=np.ones((3, 12), dtype=bool), bias=np.array([5, -9]))
+    last = IntLayer("fc1", "dense", 2, 1, 1, 1, 1, 0, 1, 1, group_size=2, max_bases=1,
+                    alpha_bits=6, alpha_frac=0, alpha_kind="free", bias_bits=3, in_bits=8,
+                    in_signed=False, in_exponent=-1, out_shift=None, out_bits=None,
+                    bases=np.array([1]), alpha=np.array([1]), signs=np.ones((1, 2), dtype=bool),
+                    bias=np.array([3]))
+    m = memory.count(IntModel(InputSpec(4, 0, 8, -3), [first, last], ["only"]))
+    row = m.layers[0]
+    assert (row.signs, row.alpha, row.bases, row.bias, row.requant) == \
         (3 * 12, 3 * 8 + 8, 2 * 2, 2 * 5, 8)
     assert m.layers[1].total == 2 + (6 + 8) + 1 + 3 + 0
-    assert m.total_bits == first.total + m.layers[1].total + 8  # + the input shift
+    assert m.total_bits == row.total + m.layers[1].total + 8  # + the input shift
     assert m.average_bits == pytest.approx((36 + 2) / 26)
     assert m.paper_kib == pytest.approx(m.average_bits * (26 + 3) / 8192)
     assert "conv1" in m.table() and "fc1" in m.table()
@@ -152,3 +155,22 @@ def test_uniform_quantizer_survives_a_step_pushed_through_zero():
     mb = q.multibit(w, 10)
     assert (mb.alpha > 0).all()
     assert torch.allclose(mb.reconstruct(), q(w).detach().double(), atol=1e-6)
+
+
+def test_protocol_all_trains_and_quantizes_on_every_fragment_without_a_test_part(tmp_path):
+    """The shipped model's path: no validation or test rows, so no accuracy is claimed."""
+    from ecg_alq.intmodel import load
+    from ecg_alq.quant.alq import AlqConfig
+    from ecg_alq.quant.quantize import quantize
+    from ecg_alq.training import TrainConfig, train
+
+    m = train(TrainConfig(protocol="all", val_fraction=0.0, epochs=1, limit=60, progress=False),
+              tmp_path / "fp")
+    assert m["n_test"] == 0 and m["n_val"] == 0 and "accuracy" not in m
+    assert not (tmp_path / "fp" / "confusion_matrix.png").exists()
+    cfg = AlqConfig(target_bits=2.0, rounds=1, epoch_basis=1, epoch_coord=1, top_k=0.5, pr=0.9)
+    q = quantize(tmp_path / "fp" / "model.pt", cfg, tmp_path / "q", log=lambda *a: None)
+    assert q["n_test"] == 0 and "accuracy" not in q and "val_accuracy" not in q
+    model = load(tmp_path / "q" / "model.npz")
+    assert model.provenance["training"]["protocol"] == "all"
+    assert (tmp_path / "q" / "bits_trajectory.png").is_file()

@@ -11,6 +11,10 @@ Two protocols, both 10-fold and both keeping every window group (identical windo
 
 A manifest lists, per fold, the files in its test part. Training uses the other folds, minus a
 validation part carved from them (:func:`validation_split`); the test fold is never seen.
+
+A third choice, ``all`` (:data:`ALL`), is not an evaluation protocol: it trains on every
+fragment, with no test part, for the model the package ships. Its accuracy is the
+cross-validated figure of the same configuration under ``window``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ecg_alq.data.fragments import Fragments
 from ecg_alq.errors import EcgAlqError
 
 PROTOCOLS = ("window", "record")
+ALL = "all"  #: train on every fragment (no test part): the shipped model
 DEFAULT_FOLDS = 10
 DEFAULT_SEED = 2018
 SAME_SUBJECT = {202: 201}  #: record -> the record of the same person it is grouped with
@@ -34,6 +39,7 @@ SAME_SUBJECT = {202: 201}  #: record -> the record of the same person it is grou
 PROTOCOL_TEXT = {
     "window": "10-fold stratified by class over distinct windows; identical windows kept in one fold",
     "record": "10-fold grouped by subject (no record in train and test; 201+202 one subject)",
+    ALL: "trained on all 1000 fragments, no test part (accuracy: the cross-validated figure)",
 }
 
 
@@ -121,6 +127,12 @@ def validation_split(
         val_windows.append(members[:k])
     is_val = np.isin(frags.window[train_rows], np.concatenate(val_windows))
     return np.sort(train_rows[~is_val]), np.sort(train_rows[is_val])
+
+
+def all_split(frags: Fragments, val_fraction: float, seed: int) -> Split:
+    """Every row trains (minus a validation part when ``val_fraction`` > 0); no test rows."""
+    train, val = validation_split(frags, np.arange(len(frags.label)), val_fraction, seed)
+    return Split(0, train, val, np.empty(0, dtype=np.int64))
 
 
 def fold_split(

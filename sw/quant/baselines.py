@@ -35,7 +35,7 @@ from ecg_alq.config import option
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.quant.layers import WeightLayer, weight_layers
 from ecg_alq.quant.multibit import MultiBit
-from ecg_alq.quant.quantize import begin, finish
+from ecg_alq.quant.quantize import percent, begin, finish
 
 METHODS = ("uniform", "binaryconnect")
 MIN_STEP = 1e-8
@@ -183,7 +183,7 @@ def train_baseline(checkpoint: str | Path, cfg: BaselineConfig, out: str | Path,
                         "val_acc": p.accuracy(p.split.val)})
         if epoch % 10 == 0 or epoch == cfg.epochs:
             log(f"epoch {epoch}/{cfg.epochs}: loss {history[-1]['train_loss']:.4f}, validation "
-                f"{100 * history[-1]['val_acc']:.1f} %")
+                f"{percent(history[-1]['val_acc'])}")
     seconds = time.perf_counter() - t0
     layers: list[tuple[WeightLayer, MultiBit]] = []
     for spec, m, q in zip(specs, mods, quantizers):
@@ -192,6 +192,6 @@ def train_baseline(checkpoint: str | Path, cfg: BaselineConfig, out: str | Path,
     atomic.write_json(out / "history.json", history)
     name = "BinaryConnect" if cfg.method == "binaryconnect" else f"uniform {cfg.bits}-bit"
     metrics, mem = finish(p, layers, cfg.alpha_bits, True, settings, out, seconds, name)
-    log(f"{name}: test accuracy {100 * metrics['accuracy']:.2f} % with {cfg.act_bits}-bit "
+    log(f"{name}: test accuracy {percent(metrics.get('accuracy', float('nan')))} with {cfg.act_bits}-bit "
         f"activations, honest memory {mem.kib:.2f} KiB, {seconds:.0f} s")
     return metrics

@@ -7,14 +7,16 @@ test):
 1. wrap the network with integer activations and calibrate their power-of-two scales on the
    training rows (:mod:`ecg_alq.quant.activations`);
 2. run the ALQ schedule (:class:`ecg_alq.quant.alq.Alq`), validation accuracy after every round;
-3. freeze alpha and biases to their stored integer formats (:mod:`ecg_alq.quant.integer`) and
-   count the honest memory (:mod:`ecg_alq.quant.memory`);
+3. freeze alpha and biases to their stored integer formats (:mod:`ecg_alq.quant.integer`), lay
+   them out as the integer model (:mod:`ecg_alq.intmodel`) and count its honest memory
+   (:mod:`ecg_alq.intmodel.memory`);
 4. test once, with integer and with float activations.
 
 The run folder holds::
 
     config.json           the AlqConfig and the float model it started from
     model.pt              the quantized model file (ecg_alq.checkpoint, format ecg-alq/alq-model)
+    model.npz             the integer model file (docs/model-file.md): what the hardware runs
     history.json          per round: bits per layer, average bits, training loss, validation accuracy
     metrics.json          test metrics (protocol stated), memory by kind and layer, timings
     layers.md             the per-layer memory table with the paper's count beside it
@@ -43,7 +45,7 @@ from ecg_alq.data.splits import PROTOCOL_TEXT, Split
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.preprocess import model_input
-from ecg_alq.quant import memory
+from ecg_alq.intmodel import export, memory, save
 from ecg_alq.quant.activations import QuantCnn
 from ecg_alq.quant.alq import Alq, AlqConfig
 from ecg_alq.quant.integer import freeze
@@ -52,7 +54,14 @@ from ecg_alq.training import TrainConfig, evaluate, split_for, training_set
 
 
 def _accuracy(model: torch.nn.Module, x: torch.Tensor, y: np.ndarray) -> float:
+    """Accuracy on a preprocessed set; NaN for an empty one (protocol ``all`` has no test part)."""
+    if not len(y):
+        return float("nan")
     return float((evaluate(model, x, torch.from_numpy(y))[1] == y).mean())
+
+
+def percent(v: float) -> str:
+    return "n/a" if v != v else f"{100 * v:.1f} %"
 
 
 def _layer_records(frozen) -> list[dict]:
@@ -137,8 +146,8 @@ def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed:
     p = Prepared(train_cfg, frags, split, x_all, qnet,
                  _accuracy(net, x_all[test], frags.label[test]), 0.0)
     p.calibrated_test = p.accuracy(test)
-    log(f"{train_cfg.protocol} fold {train_cfg.fold}: float model {100 * p.float_test:.1f} %, with "
-        f"{act_bits}-bit activations {100 * p.calibrated_test:.1f} % (test); exponents "
+    log(f"{train_cfg.protocol} fold {train_cfg.fold}: float model {percent(p.float_test)}, with "
+        f"{act_bits}-bit activations {percent(p.calibrated_test)} (test); exponents "
         f"{qnet.exponents()}")
     return p
 
@@ -150,22 +159,15 @@ def finish(p: Prepared, layers: list, alpha_bits: int, powers: bool, settings: d
     qnet, split, labels = p.qnet, p.split, p.frags.label
     exponents = qnet.exponents()
     frozen = freeze(qnet, layers, alpha_bits, exponents[: len(layers)], powers)
-    mem = memory.count(frozen)
-    test_x, test_y = p.x_all[split.test], labels[split.test]
-    _, pred = evaluate(qnet, test_x, torch.from_numpy(test_y))
-    qnet.set_enabled(False)
-    float_act_test = _accuracy(qnet, test_x, test_y)
-    qnet.set_enabled(True)
+    records = _layer_records(frozen)
+    int_model = export.from_records(records, qnet.bits, {})
+    mem = memory.count(int_model)
     metrics = {
         "protocol": p.train_cfg.protocol,
         "protocol_description": PROTOCOL_TEXT[p.train_cfg.protocol],
         "fold": p.train_cfg.fold,
         "n_folds": p.train_cfg.n_folds,
         "n_test": len(split.test),
-        **classification_metrics(test_y, pred),
-        "accuracy_float_activations": float_act_test,
-        "float_model_accuracy": p.float_test,
-        "val_accuracy": p.accuracy(split.val),
         "average_bits": mem.average_bits,
         "layer_bits": [float(f.mask.sum(1).double().mean()) for f in frozen],
         "memory": mem.to_dict(),
@@ -173,20 +175,32 @@ def finish(p: Prepared, layers: list, alpha_bits: int, powers: bool, settings: d
         "alpha_bits": alpha_bits,
         "activation_exponents": exponents,
         "seconds": round(seconds, 1),
-        "test_files": p.frags.file[split.test].tolist(),
-        "test_predictions": (pred + 1).tolist(),
     }
+    if len(split.val):
+        metrics["val_accuracy"] = p.accuracy(split.val)
+    if len(split.test):  # protocol "all" has no test part
+        test_x, test_y = p.x_all[split.test], labels[split.test]
+        _, pred = evaluate(qnet, test_x, torch.from_numpy(test_y))
+        qnet.set_enabled(False)
+        float_act_test = _accuracy(qnet, test_x, test_y)
+        qnet.set_enabled(True)
+        metrics.update(**classification_metrics(test_y, pred),
+                       accuracy_float_activations=float_act_test, float_model_accuracy=p.float_test,
+                       test_files=p.frags.file[split.test].tolist(),
+                       test_predictions=(pred + 1).tolist())
+        plots.confusion_matrix(
+            np.array(metrics["confusion"]), out / "confusion_matrix.png",
+            f"{title}, {mem.kib:.2f} KiB, {p.train_cfg.protocol} fold {p.train_cfg.fold}: "
+            f"accuracy {100 * metrics['accuracy']:.2f} % (n={metrics['n']})")
     summary = {k: metrics[k] for k in ("protocol", "fold", "n_test", "accuracy",
-                                       "accuracy_float_activations", "average_bits")}
+                                       "accuracy_float_activations", "average_bits") if k in metrics}
     summary["memory_kib"] = mem.kib
     config = next(v for k, v in settings.items() if k.endswith("Config"))
-    save_checkpoint(out / "model.pt", alq_model_payload(qnet, _layer_records(frozen), config,
-                                                        settings["source"], summary))
+    payload = alq_model_payload(qnet, records, config, settings["source"], summary)
+    save_checkpoint(out / "model.pt", payload)
+    int_model.provenance = export.provenance_of(payload, out / "model.pt")
+    save(int_model, out / "model.npz")
     atomic.write_text(out / "layers.md", mem.table() + "\n")
-    plots.confusion_matrix(
-        np.array(metrics["confusion"]), out / "confusion_matrix.png",
-        f"{title}, {mem.kib:.2f} KiB, {p.train_cfg.protocol} fold {p.train_cfg.fold}: accuracy "
-        f"{100 * metrics['accuracy']:.2f} % (n={metrics['n']})")
     atomic.write_json(out / "metrics.json", metrics)
     atomic.write_json(out / "config.json", settings)
     return metrics, mem
@@ -206,10 +220,11 @@ def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str 
 
     def report(row: dict) -> None:
         log(f"round {row['round']}: {row['average_bits']:.3f} average bits, validation "
-            f"{100 * row['val_acc']:.1f} %, layer bits "
+            f"{percent(row.get('val_acc', float('nan')))}, layer bits "
             + " ".join(f"{b:.2f}" for b in row["layer_bits"]))
 
-    history = alq.run(p.training_set(), lambda: p.accuracy(p.split.val), log=report)
+    validate = (lambda: p.accuracy(p.split.val)) if len(p.split.val) else None
+    history = alq.run(p.training_set(), validate, log=report)
     seconds = time.perf_counter() - t0
     atomic.write_json(out / "history.json", history)
     plots.bits_trajectory(history, labels([s.spec for s in alq.layers]), out / "bits_trajectory.png",
@@ -217,8 +232,8 @@ def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str 
                           f"{cfg.target_bits} bits, {cfg.grouping} groups")
     metrics, mem = finish(p, [(s.spec, s.q) for s in alq.layers], cfg.alpha_bits, False, settings,
                           out, seconds, f"ALQ {cfg.target_bits} bits")
-    log(f"test accuracy {100 * metrics['accuracy']:.2f} % with {cfg.act_bits}-bit activations "
-        f"({100 * metrics['accuracy_float_activations']:.2f} % with float activations), "
-        f"{mem.average_bits:.3f} average bits, honest memory {mem.kib:.2f} KiB (paper's count "
-        f"{mem.paper_kib:.2f} KiB), {seconds:.0f} s")
+    log(f"test accuracy {percent(metrics.get('accuracy', float('nan')))} with {cfg.act_bits}-bit "
+        f"activations ({percent(metrics.get('accuracy_float_activations', float('nan')))} with float "
+        f"activations), {mem.average_bits:.3f} average bits, honest memory {mem.kib:.2f} KiB "
+        f"(paper's count {mem.paper_kib:.2f} KiB), {seconds:.0f} s")
     return metrics

@@ -1,18 +1,19 @@
-"""Honest memory of a quantized network: every bit the hardware stores, beside the paper's count.
+"""Honest memory of an integer model: every bit the hardware stores, beside the paper's count.
 
-Per weight layer (see :mod:`ecg_alq.quant.integer` for the formats):
+Counted from the integer model itself (:class:`~ecg_alq.intmodel.spec.IntModel`, i.e. from the
+model file), per layer:
 
 ``signs``    one bit per weight per active basis: ``sum over groups of n * active bases``
 ``alpha``    every active alpha at its mantissa width, plus the layer's fraction length
-             (:data:`FIELD_BITS`); for uniform quantizers (alpha ``a, 2a, 4a, ...``) one ``a``
-             per group
-``bases``    the number of active bases of every group, ``ceil(log2(max_bits + 1))`` bits each
+             (:data:`FIELD_BITS`); for ``powers`` layers (alpha ``a, 2a, 4a, ...``, the uniform
+             quantizers) one ``a`` per group with bases
+``bases``    the number of active bases of every group, ``ceil(log2(max_bases + 1))`` bits each
              (the schedule and the memory layout need it)
 ``bias``     every bias at the layer's bias width
-``requant``  the requantization shift (:data:`FIELD_BITS`), the last layer has none
+``requant``  the requantization shift (:data:`FIELD_BITS`); the logits layer has none
 
-plus one :data:`FIELD_BITS` field for the input shift. The activation width itself is a
-generator parameter, not stored data.
+plus one :data:`FIELD_BITS` field for the input shift. Shapes and activation widths are
+generator parameters fixed by the network, not stored data.
 
 The paper's count (mission brief, section 5) is ``average sign bits x all parameters`` (biases
 included, alpha ignored); it is printed beside the honest one.
@@ -23,8 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from ecg_alq.quant.integer import FrozenLayer
-from ecg_alq.quant.layers import labels
+from ecg_alq.intmodel.spec import IntModel
 
 FIELD_BITS = 8  #: one stored shift or fraction length
 KIB = 8 * 1024
@@ -118,19 +118,18 @@ class MemoryReport:
             f"ignored) would give {self.paper_kib:.2f} KiB.")
 
 
-def count(layers: list[FrozenLayer]) -> MemoryReport:
-    """The :class:`MemoryReport` of a frozen network."""
+def count(model: IntModel) -> MemoryReport:
+    """The :class:`MemoryReport` of an integer model."""
     rows = []
-    for f, name in zip(layers, labels([f.spec for f in layers])):
-        active = int(f.mask.sum())
-        n = f.spec.group_size
+    for layer in model.layers:
+        active = layer.active_bases
+        stored_alpha = int((layer.bases > 0).sum()) if layer.alpha_kind == "powers" else active
         rows.append(LayerMemory(
-            name=name, groups=f.spec.groups, group_size=n,
-            weights=f.spec.numel, active_bases=active, average_bits=active * n / f.spec.numel,
-            signs=active * n, alpha=FIELD_BITS + f.alpha_bits * (
-                int(f.mask[:, 0].sum()) if f.powers else active),
-            bases=f.spec.groups * math.ceil(math.log2(f.mask.shape[1] + 1)),
-            bias=f.bias.numel() * f.bias_bits,
-            requant=FIELD_BITS if f.shift is not None else 0))
-    params = sum(m.weights for m in rows) + sum(f.bias.numel() for f in layers)
+            name=layer.name, groups=layer.groups, group_size=layer.group_size,
+            weights=layer.numel, active_bases=active, average_bits=layer.average_bits,
+            signs=active * layer.group_size, alpha=FIELD_BITS + layer.alpha_bits * stored_alpha,
+            bases=layer.groups * math.ceil(math.log2(layer.max_bases + 1)),
+            bias=layer.out_channels * layer.bias_bits,
+            requant=FIELD_BITS if layer.out_shift is not None else 0))
+    params = sum(m.weights for m in rows) + sum(layer.out_channels for layer in model.layers)
     return MemoryReport(tuple(rows), FIELD_BITS, params)
