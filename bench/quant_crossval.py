@@ -45,6 +45,8 @@ PAPER_BUDGET_KIB = 13.54  #: the memory the paper claimed for its ALQ model
 POINTS: dict[str, tuple[str, dict]] = {  # in the order they run (most informative first)
     "alq-channel-1.2": ("alq", {"target_bits": 1.2}),
     "uniform-1": ("baseline", {"method": "uniform", "weight_bits": 1}),
+    "alq-channel-0.8": ("alq", {"target_bits": 0.8}),
+    "alq-channel-0.6": ("alq", {"target_bits": 0.6}),
     "uniform-2": ("baseline", {"method": "uniform", "weight_bits": 2}),
     "binaryconnect": ("baseline", {"method": "binaryconnect"}),
     "alq-channel-1.0": ("alq", {"target_bits": 1.0}),
@@ -53,8 +55,6 @@ POINTS: dict[str, tuple[str, dict]] = {  # in the order they run (most informati
     "alq-channel-2.0": ("alq", {"target_bits": 2.0}),
     "uniform-4": ("baseline", {"method": "uniform", "weight_bits": 4}),
     "alq-kernel-1.4": ("alq", {"grouping": "kernel", "target_bits": 1.4}),
-    "alq-channel-0.8": ("alq", {"target_bits": 0.8}),
-    "alq-channel-0.6": ("alq", {"target_bits": 0.6}),
 }
 #: the project's ALQ configuration: the largest target whose honest memory fits the paper's
 #: claimed 13.54 KiB (chosen by memory, which does not depend on test data)
@@ -83,12 +83,23 @@ def run_point(point: str, protocol: str, fold: int, runs: Path, data: str | None
     return train_baseline(checkpoint, BaselineConfig(**settings), out, data=data, log=quiet)
 
 
+def cpu_name() -> str:
+    """The CPU model: float training is bit-reproducible on one CPU type, not across types."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def summarize(point: str, per_fold: list[dict]) -> dict:
     acc = [m["accuracy"] for m in per_fold]
     mem = [m["memory"]["kib"] for m in per_fold]
     summed = np.sum([np.array(m["confusion"]) for m in per_fold], axis=0)
     return {
-        "point": point, "kind": POINTS[point][0], "settings": POINTS[point][1],
+        "point": point, "kind": POINTS[point][0], "settings": POINTS[point][1], "cpu": cpu_name(),
         "folds": [m["fold"] for m in per_fold],
         "accuracy_mean": float(np.mean(acc)), "accuracy_std": float(np.std(acc)),
         "accuracy_float_activations_mean": float(np.mean(

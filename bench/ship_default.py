@@ -64,18 +64,19 @@ def main(argv=None) -> int:
     p.add_argument("--point", default=HEADLINE)
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "ship")
     p.add_argument("--data", default=None)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1, as in the cross-validation runs)")
     args = p.parse_args(argv)
     kind, settings = POINTS[args.point]
     if kind != "alq":
         raise SystemExit(f"{args.point} is not an ALQ point")
-    cv = cross_validation(args.point)
     recipe = config.load_json(TrainConfig, BENCH / "configs" / "fp.json")
     cfg = config.make(TrainConfig, recipe | {"protocol": ALL, "val_fraction": 0.0,
                                              "threads": args.threads, "data": args.data})
     train(cfg, args.runs / "float", resume=True)
     alq_cfg = AlqConfig(**settings, threads=args.threads)
     quantize(args.runs / "float" / "model.pt", alq_cfg, args.runs / "alq", data=args.data)
+    cv = cross_validation(args.point)
     model = load(args.runs / "alq" / "model.npz")
     model.provenance = model.provenance | {
         "name": "ecg-alq default model",

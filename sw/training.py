@@ -243,7 +243,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         save_checkpoint(last, {**state, "config": dataclasses.asdict(cfg),
                                "model": model.state_dict(), "optimizer": opt.state_dict(),
                                "generator": gen.get_state(), "torch_rng": torch.get_rng_state()})
-        bar.set_postfix(loss=f"{row['train_loss']:.3f}", val=f"{row.get('val_acc', 0):.3f}")
+        shown = {"val": f"{row['val_acc']:.3f}"} if "val_acc" in row else {}
+        bar.set_postfix(loss=f"{row['train_loss']:.3f}", **shown)
     bar.close()
     return _finish(cfg, out, frags, split, state)
 

