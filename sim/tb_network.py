@@ -1,0 +1,120 @@
+"""cocotb testbench of the whole accelerator on raw fragments, against the golden model.
+
+Config (:func:`ecg_alq.sim.runner.config`): ``model`` (integer model file), ``fragments``
+(``.npy`` int16 (N, length)), ``expected_cycles`` (from :mod:`ecg_alq.hw.cycles`, or null),
+``idle`` (probability of an idle input cycle), ``backpressure`` (probability that the output is
+not ready), ``seed``, ``reset_after`` (samples after which the first inference is cut by a reset,
+or null), ``report`` (JSON file to write the per-fragment results to).
+
+For every fragment: pulse ``start``, stream the samples (valid/ready, random idle cycles), take
+the 17 output words (random backpressure) and compare the integer logits and the class with the
+golden model's, and the ``cycles`` counter with the cycle model.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge
+
+from ecg_alq.intmodel import load
+from ecg_alq.intmodel.golden import GoldenModel
+from ecg_alq.sim.runner import config
+
+
+async def reset(dut, cycles: int = 3) -> None:
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, cycles)
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+
+async def send(dut, samples: np.ndarray, rng: random.Random, idle: float,
+               stop_after: int | None = None) -> None:
+    """Stream ``samples`` (valid/ready), with random idle cycles; stop early after
+    ``stop_after`` accepted samples (for the mid-inference reset)."""
+    await FallingEdge(dut.clk)
+    dut.start.value = 1
+    await FallingEdge(dut.clk)
+    dut.start.value = 0
+    sent = 0
+    await FallingEdge(dut.clk)
+    while sent < len(samples):
+        if stop_after is not None and sent >= stop_after:
+            return
+        if rng.random() < idle:
+            dut.in_valid.value = 0
+        else:
+            dut.in_valid.value = 1
+            dut.in_data.value = int(samples[sent])
+        await ReadOnly()  # the handshake as the coming rising edge samples it
+        if dut.in_valid.value and dut.in_ready.value:
+            sent += 1
+        await FallingEdge(dut.clk)
+    dut.in_valid.value = 0
+
+
+async def receive(dut, n: int, rng: random.Random, backpressure: float,
+                  limit: int) -> tuple[list, int]:
+    """Take ``n`` output words (the first within ``limit`` cycles); returns (logits by index,
+    class id)."""
+    logits, classes = [None] * n, set()
+    taken = 0
+    if not dut.out_valid.value:
+        await First(RisingEdge(dut.out_valid), ClockCycles(dut.clk, limit))
+        assert dut.out_valid.value, f"no result within {limit} cycles"
+    while taken < n:
+        await FallingEdge(dut.clk)
+        dut.out_ready.value = int(rng.random() >= backpressure)
+        await ReadOnly()  # the handshake as the coming rising edge samples it
+        if dut.out_valid.value and dut.out_ready.value:
+            i = int(dut.out_index.value)
+            assert i == taken, f"output word {taken} has index {i}"
+            assert bool(dut.out_last.value) == (i == n - 1), f"out_last wrong at index {i}"
+            logits[i] = dut.out_logit.value.to_signed()
+            classes.add(int(dut.out_class.value))
+            taken += 1
+    await FallingEdge(dut.clk)
+    dut.out_ready.value = 0
+    assert len(classes) == 1, f"out_class changed within one result: {classes}"
+    return logits, classes.pop()
+
+
+@cocotb.test()
+async def network_matches_golden(dut):
+    cfg = config()
+    rng = random.Random(cfg["seed"])
+    model = load(cfg["model"])
+    x = np.load(cfg["fragments"])
+    golden = GoldenModel(model)
+    want = golden.logits(x)
+    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    for name in ("start", "in_valid", "in_data", "out_ready"):
+        getattr(dut, name).value = 0
+    await reset(dut)
+    if cfg.get("reset_after") is not None:
+        await send(dut, x[0], rng, cfg["idle"], stop_after=cfg["reset_after"])
+        await ClockCycles(dut.clk, 5)
+        await reset(dut)
+    results = []
+    for k in range(len(x)):
+        await send(dut, x[k], rng, cfg["idle"])
+        limit = 2 * (cfg.get("expected_cycles") or 0) + 10_000_000 * (not cfg.get("expected_cycles"))
+        logits, cls = await receive(dut, model.num_classes, rng, cfg["backpressure"], limit)
+        cycles = int(dut.cycles.value)
+        assert not int(dut.error.value), "an emission found its FIFO full"
+        results.append({"index": k, "logits": logits, "class": cls, "cycles": cycles,
+                        "logits_match": logits == want[k].tolist(),
+                        "class_match": cls == int(np.argmax(want[k])) + 1})
+    if cfg.get("report"):
+        with open(cfg["report"], "w") as fh:
+            json.dump(results, fh)
+    bad = [r["index"] for r in results if not (r["logits_match"] and r["class_match"])]
+    assert not bad, f"{len(bad)} fragment(s) differ from the golden model, first {bad[:5]}"
+    if cfg.get("expected_cycles") is not None:
+        wrong = [r["cycles"] for r in results if r["cycles"] != cfg["expected_cycles"]]
+        assert not wrong, f"cycles {wrong[:3]} differ from the cycle model's {cfg['expected_cycles']}"
