@@ -129,6 +129,10 @@ def _closest(points: dict, res: dict) -> str:
             f"{s['memory_kib_mean']:.2f} KiB ({100 * (acc - 0.9584):+.2f} points).")
 
 
+def _machine(point: dict) -> str:
+    return f"(A) {point['cpu']}" if "cpu" in point else "(B) earlier machine"
+
+
 def quant_section(res: dict) -> list[str]:
     window = res["protocols"].get("window", {}).get("points", {})
     record = res["protocols"].get("record", {}).get("points", {})
@@ -151,8 +155,8 @@ def quant_section(res: dict) -> list[str]:
         "Window-stratified 10-fold (the paper's task, leak-free):",
         "",
         "| configuration | accuracy (8-bit act.) | float act. | macro-F1 | avg bits | honest memory "
-        "| paper's count | compression | time per fold |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| paper's count | compression | time per fold | measured on |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in sorted(window.items(), key=lambda kv: kv[1]["memory_kib_mean"]):
         star = " **(headline)**" if name == res["headline"] else ""
@@ -161,7 +165,14 @@ def quant_section(res: dict) -> list[str]:
             f"{_pct(s['accuracy_float_activations_mean'])} | {_pct(s['macro_f1_mean'])} | "
             f"{s['average_bits_mean']:.3f} | {s['memory_kib_mean']:.2f} KiB | "
             f"{s['paper_kib_mean']:.2f} KiB | {316.3 / s['memory_kib_mean']:.1f}x | "
-            f"{s['seconds_median']:.0f} s |")
+            f"{s['seconds_median']:.0f} s | {_machine(s)} |")
+    if any("cpu" not in s for s in window.values()):
+        lines += ["", "*Machine* (A) is this benchmark's current machine; (B) an earlier machine of "
+                  "the same kind whose float models differed: float training is bit-reproducible "
+                  "on one CPU type, not across types (different vector kernels round "
+                  "differently), so per-fold figures move by a few points and 10-fold means by a "
+                  "few tenths. Points marked (B) are being re-measured; `bench/quant_crossval.py` "
+                  "resumes them."]
     lines += _equal_memory(window)
     head = window.get(res["headline"])
     if head:

@@ -25,7 +25,6 @@ Ports::
 
 from __future__ import annotations
 
-import math
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
@@ -36,7 +35,7 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.hw.lane import LATENCY, Lane
 from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
-from ecg_alq.hw.tables import BUF_A, BUF_B, DST_LOGITS, SRC_INPUT, build_tables
+from ecg_alq.hw.tables import BUF_A, BUF_B, SRC_INPUT, build_tables
 from ecg_alq.intmodel.spec import IntModel
 
 RAW_BITS = 11  #: MIT-BIH ADC samples
@@ -61,6 +60,7 @@ class Accelerator(wiring.Component):
         self.params = params
         self.logit_width = self.tables.acc_width
         self.num_classes = model.num_classes
+        self._layout()
         super().__init__({
             "start": In(1), "busy": Out(1), "done": Out(1), "cycles": Out(32), "error": Out(1),
             "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
@@ -68,9 +68,38 @@ class Accelerator(wiring.Component):
             "out_class": Out(5), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
         })
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ memory geometry
     def _rows(self, elements: int) -> int:
         return max(1, -(-elements // self.params.simd))
+
+    def _layout(self) -> None:
+        """Depths and widths of every memory (shared by elaborate() and memory_bits())."""
+        T, S = self.tables, self.params.simd
+        self.in_rows = self._rows(T.input_length)
+        self.buf_rows = {b: self._rows(n) for b, n in T.buffer_elements.items()}
+        self.row_w = _width(max([self.in_rows] + list(self.buf_rows.values())) + 2) + 2
+        self.pass_layout = data.StructLayout({
+            "valid": 1, "channel": _bits(max(c.out_channels for c in T.layers)),
+            "local": _bits(max(T.max_local, 1)), "alpha": T.alpha_bits, "first": 1, "last": 1,
+            "bias": signed(T.bias_width), "ch_row": self.row_w, "ch_off": _bits(S)})
+        self.zero_layout = data.StructLayout({"row": self.row_w, "off": _bits(S),
+                                              "level": T.act_bits})
+        self.fifo_depth = T.max_local + 2
+        self.fifo_width = self.row_w + _bits(S) + T.act_bits
+
+    def memory_bits(self) -> dict[str, int]:
+        """Bits of every on-chip memory, by kind (what the FPGA must hold)."""
+        T, S, PE = self.tables, self.params.simd, self.params.pe
+        return {
+            "input_samples": S * self.in_rows * RAW_BITS,
+            "activations_a": S * self.buf_rows[BUF_A] * T.act_bits,
+            "activations_b": S * self.buf_rows[BUF_B] * T.act_bits,
+            "sign_bits": sum(len(w) for w in T.signs) * S,
+            "pass_tables": sum(len(x) for x in T.passes) * self.pass_layout.size,
+            "pooling_state": PE * max(1, T.max_local) * T.act_bits * T.max_windows,
+            "empty_channels": len(T.zeros) * self.zero_layout.size,
+            "output_fifos": PE * self.fifo_depth * self.fifo_width,
+        }
 
     def elaborate(self, platform):
         m = Module()
@@ -92,9 +121,7 @@ class Accelerator(wiring.Component):
             return per_layer(field, shape)[layer]
 
         # ---------------------------------------------------------- memories
-        in_rows = self._rows(T.input_length)
-        buf_rows = {b: self._rows(n) for b, n in T.buffer_elements.items()}
-        row_w = _width(max([in_rows] + list(buf_rows.values())) + 2) + 2  # signed headroom
+        in_rows, buf_rows, row_w = self.in_rows, self.buf_rows, self.row_w
         banks = {SRC_INPUT: [Memory(shape=RAW_BITS, depth=in_rows, init=[]) for _ in range(S)],
                  BUF_A: [Memory(shape=A, depth=buf_rows[BUF_A], init=[]) for _ in range(S)],
                  BUF_B: [Memory(shape=A, depth=buf_rows[BUF_B], init=[]) for _ in range(S)]}
@@ -107,11 +134,7 @@ class Accelerator(wiring.Component):
                 writes[kind].append(mem.write_port())
 
         sign_mems, pass_mems, state_mems = [], [], []
-        ch_w = _bits(max(c.out_channels for c in L))
-        local_w = _bits(max(T.max_local, 1))
-        pass_layout = data.StructLayout({
-            "valid": 1, "channel": ch_w, "local": local_w, "alpha": T.alpha_bits, "first": 1,
-            "last": 1, "bias": signed(T.acc_width), "ch_row": row_w, "ch_off": _bits(S)})
+        pass_layout = self.pass_layout
         for i in range(PE):
             words = [sum(int(v) << j for j, v in enumerate(row)) for row in T.signs[i]]
             sm = Memory(shape=S, depth=max(1, len(words)), init=words or [0])
@@ -132,7 +155,7 @@ class Accelerator(wiring.Component):
             st_w = st.write_port()
             state_mems.append((st.read_port(transparent_for=(st_w,)), st_w))
 
-        zero_layout = data.StructLayout({"row": row_w, "off": _bits(S), "level": A})
+        zero_layout = self.zero_layout
         zero_init = []
         for c, v in T.zeros:
             row, off = divmod(c, S)
@@ -148,10 +171,9 @@ class Accelerator(wiring.Component):
             lane = Lane(S, A, T.alpha_bits, T.psum_width, T.acc_width, P.alpha_mult)
             m.submodules[f"lane{i}"] = lane
             lanes.append(lane)
-        fifo_depth = T.max_local + 2
         fifos = []
         for i in range(PE):
-            f = SyncFIFO(width=row_w + _bits(S) + A, depth=fifo_depth)
+            f = SyncFIFO(width=self.fifo_width, depth=self.fifo_depth)
             m.submodules[f"fifo{i}"] = f
             fifos.append(f)
 

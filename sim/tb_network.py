@@ -19,11 +19,13 @@ import random
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
 from ecg_alq.sim.runner import config
+
+CLOCK_NS = 10
 
 
 async def reset(dut, cycles: int = 3) -> None:
@@ -38,13 +40,14 @@ async def send(dut, samples: np.ndarray, rng: random.Random, idle: float,
     """Stream ``samples`` (valid/ready), with random idle cycles; stop early after
     ``stop_after`` accepted samples (for the mid-inference reset)."""
     await FallingEdge(dut.clk)
+    dut.in_valid.value = 0
     dut.start.value = 1
     await FallingEdge(dut.clk)
     dut.start.value = 0
-    sent = 0
-    await FallingEdge(dut.clk)
+    sent, waited = 0, 0
     while sent < len(samples):
         if stop_after is not None and sent >= stop_after:
+            dut.in_valid.value = 0
             return
         if rng.random() < idle:
             dut.in_valid.value = 0
@@ -54,6 +57,8 @@ async def send(dut, samples: np.ndarray, rng: random.Random, idle: float,
         await ReadOnly()  # the handshake as the coming rising edge samples it
         if dut.in_valid.value and dut.in_ready.value:
             sent += 1
+        waited += 1
+        assert waited < 100 * len(samples), f"input stalled after {sent} samples"
         await FallingEdge(dut.clk)
     dut.in_valid.value = 0
 
@@ -65,7 +70,8 @@ async def receive(dut, n: int, rng: random.Random, backpressure: float,
     logits, classes = [None] * n, set()
     taken = 0
     if not dut.out_valid.value:
-        await First(RisingEdge(dut.out_valid), ClockCycles(dut.clk, limit))
+        # a timer, not ClockCycles: no Python runs while the hardware computes
+        await First(RisingEdge(dut.out_valid), Timer(limit * CLOCK_NS, unit="ns"))
         assert dut.out_valid.value, f"no result within {limit} cycles"
     while taken < n:
         await FallingEdge(dut.clk)
@@ -92,7 +98,7 @@ async def network_matches_golden(dut):
     x = np.load(cfg["fragments"])
     golden = GoldenModel(model)
     want = golden.logits(x)
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
     for name in ("start", "in_valid", "in_data", "out_ready"):
         getattr(dut, name).value = 0
     await reset(dut)

@@ -206,6 +206,64 @@ def cmd_flow(args) -> int:
     return 0
 
 
+def _hw_params(args):
+    from ecg_alq.hw.params import HwParams
+
+    params = HwParams(pe=args.pe, simd=args.simd, alpha_mult=args.alpha_mult, memory=args.memory)
+    params.validate()
+    return params
+
+
+def cmd_hw_verilog(args) -> int:
+    from ecg_alq.hw.generate import describe, generate
+
+    summary = generate(args.model, _hw_params(args), args.out, check=not args.no_lint)
+    print(describe(summary))
+    print(f"wrote {Path(args.out) / summary['verilog']} and {Path(args.out) / 'summary.json'}")
+    return 0
+
+
+def cmd_sim(args) -> int:
+    from ecg_alq.data.fragments import load_fragments
+    from ecg_alq.intmodel import load
+    from ecg_alq.intmodel.shipped import default_model_path
+    from ecg_alq.sim.network import simulate, spread_rows
+    from ecg_alq.sim.runner import SimulationFailed
+
+    if args.fragments < 1:
+        raise EcgAlqError(f"--fragments must be at least 1, got {args.fragments}")
+    path = args.model or default_model_path()
+    model = load(path)
+    frags = load_fragments(args.data)
+    rows = spread_rows(frags.label, min(args.fragments, len(frags.label)))
+    out = Path(args.out)
+    print(f"simulating {len(rows)} fragment(s) of {len(set(frags.label[rows]))} classes on the "
+          f"accelerator of {path} (Verilator)")
+    try:
+        result = simulate(model, _hw_params(args), frags.x[rows], out, waves=args.waves,
+                          idle=args.idle, backpressure=args.backpressure)
+        failed = None
+    except SimulationFailed as exc:
+        failed = exc
+        import json
+
+        report = out / "report.json"
+        result = {"fragments": json.loads(report.read_text()) if report.exists() else [],
+                  "expected_cycles": None, "seconds": float("nan")}
+    reps = result["fragments"]
+    bad = [r for r in reps if not (r["logits_match"] and r["class_match"])]
+    cycles = sorted({r["cycles"] for r in reps})
+    correct = sum(int(r["class"] == frags.label[rows[r["index"]]] + 1) for r in reps)
+    print(f"{len(reps)} fragment(s): {len(bad)} mismatch(es) against the golden model; "
+          f"cycles per inference {cycles} (cycle model {result['expected_cycles']}); "
+          f"{correct}/{len(reps)} classified as labelled; {result['seconds']:.1f} s wall")
+    if args.waves:
+        print(f"waveforms: {out / 'sim'} (FST)")
+    if failed:
+        raise EcgAlqError(str(failed))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ecg_alq.quant.alq import AlqConfig
     from ecg_alq.quant.baselines import BaselineConfig
@@ -281,6 +339,35 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--index", type=int, default=0, help="which fragment of --input (default 0)")
     d.add_argument("--out", required=True, help=".npz to write: NAME.input/acc/pooled/output")
     d.set_defaults(func=cmd_dump)
+
+    hw = sub.add_parser("hw", help="hardware generators")
+    hsub = hw.add_subparsers(dest="hw_command", required=True, metavar="ACTION")
+    hv = hsub.add_parser("verilog", help="the accelerator's Verilog and a JSON summary")
+
+    def hw_options(q):
+        q.add_argument("--model", help="integer model file (default: the shipped one)")
+        q.add_argument("--pe", type=int, default=4, help="lanes (output channels in parallel)")
+        q.add_argument("--simd", type=int, default=8, help="activations per lane per cycle")
+        q.add_argument("--alpha-mult", default="dsp", help="dsp or shiftadd (alpha scaling)")
+        q.add_argument("--memory", default="auto", help="memory style: auto or spram")
+
+    hw_options(hv)
+    hv.add_argument("--out", required=True, help="output folder")
+    hv.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only")
+    hv.set_defaults(func=cmd_hw_verilog)
+
+    sm = sub.add_parser("sim", help="run real fragments through the RTL (Verilator) and compare "
+                        "with the golden model")
+    hw_options(sm)
+    sm.add_argument("--fragments", type=int, default=20,
+                    help="how many (every class first, then spread over the data set)")
+    sm.add_argument("--idle", type=float, default=0.05, help="probability of an idle input cycle")
+    sm.add_argument("--backpressure", type=float, default=0.2,
+                    help="probability that the output is not ready")
+    sm.add_argument("--waves", action="store_true", help="write an FST waveform")
+    sm.add_argument("--out", default=str(DEFAULT_RUNS / "sim"), help="work folder")
+    sm.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    sm.set_defaults(func=cmd_sim)
 
     f = sub.add_parser("flow", help="the main job: data check, training of one fold, ALQ, report")
     add_options(f, TrainConfig)

@@ -1,0 +1,85 @@
+"""``ecg-alq hw verilog``: the accelerator's Verilog and a JSON summary for one model file.
+
+The summary holds the hardware parameters, the model (file, SHA-256, honest memory), the
+datapath widths, the bits of every on-chip memory, the expected cycles per layer and in total
+(:mod:`ecg_alq.hw.cycles`) against the ideal, and the result of ``verilator --lint-only``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from ecg_alq.atomic import write_json, write_text
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.hw.accelerator import Accelerator
+from ecg_alq.hw.cycles import network_cycles
+from ecg_alq.hw.params import HwParams
+from ecg_alq.intmodel import load, memory
+from ecg_alq.intmodel.shipped import default_model_path
+
+TOP = "ecg_alq_accel"
+
+
+def lint(path: Path) -> dict:
+    """``verilator --lint-only`` (warnings reported, not fatal): errors and warnings counted."""
+    from ecg_alq.sim.runner import prepare_environment
+
+    prepare_environment()
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", "-Wno-fatal", "--top-module",
+                           TOP, str(path)], capture_output=True, text=True)
+    lines = proc.stderr.splitlines()
+    return {"command": f"verilator --lint-only -Wall -Wno-fatal {path.name}",
+            "returncode": proc.returncode,
+            "errors": sum(1 for x in lines if x.startswith("%Error")),
+            "warnings": sum(1 for x in lines if x.startswith("%Warning"))}
+
+
+def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
+             check: bool = True) -> dict:
+    """Write ``out/ecg_alq_accel.v`` and ``out/summary.json``; returns the summary."""
+    from amaranth.back import verilog
+
+    path = Path(model_path) if model_path else default_model_path()
+    model = load(path)
+    acc = Accelerator(model, params)
+    out = Path(out)
+    vpath = out / f"{TOP}.v"
+    write_text(vpath, verilog.convert(acc, name=TOP))
+    cycles = network_cycles(acc.plan)
+    t = acc.tables
+    summary = {
+        "top": TOP, "verilog": vpath.name, "parameters": params.to_dict(),
+        "model": {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                  "honest_memory_kib": memory.count(model).kib,
+                  "layers": [layer.name for layer in model.layers]},
+        "widths": {"activation": t.act_bits, "alpha": t.alpha_bits, "basis_sum": t.psum_width,
+                   "accumulator": t.acc_width, "bias": t.bias_width, "logit": acc.logit_width},
+        "memory_bits": acc.memory_bits(),
+        "cycles": cycles.to_dict(),
+        "basis_additions": acc.plan.basis_additions,
+    }
+    if check:
+        summary["lint"] = lint(vpath)
+        if summary["lint"]["errors"] or summary["lint"]["returncode"]:
+            write_json(out / "summary.json", summary)
+            raise EcgAlqError(f"verilator --lint-only found {summary['lint']['errors']} error(s) "
+                              f"in {vpath}")
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+def describe(summary: dict) -> str:
+    c = summary["cycles"]
+    mem = summary["memory_bits"]
+    lines = [f"{summary['verilog']}: pe {summary['parameters']['pe']}, simd "
+             f"{summary['parameters']['simd']}, model {summary['model']['file']}",
+             f"cycles per inference {c['total']} (ideal {c['ideal']:.0f}, ratio {c['ratio']:.3f})",
+             "per layer: " + ", ".join(f"{lc['name']} {lc['total']}" for lc in c["layers"]),
+             f"on-chip memory {sum(mem.values())} bits: " + json.dumps(mem)]
+    if "lint" in summary:
+        lines.append(f"verilator --lint-only: {summary['lint']['errors']} errors, "
+                     f"{summary['lint']['warnings']} warnings")
+    return "\n".join(lines)

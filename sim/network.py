@@ -1,0 +1,51 @@
+"""Run the whole-network testbench (:mod:`ecg_alq.sim.tb_network`) on fragments: used by the
+tests, by ``ecg-alq sim`` and by the RTL benchmark."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ecg_alq.hw.accelerator import Accelerator
+from ecg_alq.hw.cycles import network_cycles
+from ecg_alq.hw.params import HwParams
+from ecg_alq.intmodel import IntModel, save
+from ecg_alq.sim.runner import run
+
+
+def spread_rows(labels: np.ndarray, n: int) -> np.ndarray:
+    """``n`` row indices: the first fragment of every class present, then evenly spread others
+    (every class is covered when ``n`` >= the number of classes)."""
+    classes = sorted(set(int(c) for c in labels))
+    first = [int(np.flatnonzero(labels == c)[0]) for c in classes][:n]
+    step = max(1, len(labels) // max(1, n))
+    rest = [i for i in range(0, len(labels), step) if i not in first]
+    return np.array(first + rest[: n - len(first)], dtype=np.int64)
+
+
+def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
+             **options) -> dict:
+    """Simulate ``x`` (raw fragments, int (N, length)) on the accelerator of ``model``.
+
+    Options of the testbench: ``idle``, ``backpressure``, ``seed``, ``reset_after``, ``waves``.
+    The testbench asserts integer logits, class and cycles against the golden and cycle models
+    (:class:`~ecg_alq.sim.runner.SimulationFailed` otherwise). Returns ``{"fragments": [...],
+    "expected_cycles": ..., "seconds": ...}``.
+    """
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    save(model, work / "model.npz")
+    np.save(work / "x.npy", x)
+    waves = bool(options.pop("waves", False))
+    acc = Accelerator(model, params)
+    expected = network_cycles(acc.plan).total
+    cfg = {"model": str(work / "model.npz"), "fragments": str(work / "x.npy"),
+           "expected_cycles": expected, "idle": 0.1, "backpressure": 0.3, "seed": 7,
+           "reset_after": None, "report": str(work / "report.json")} | options
+    t0 = time.perf_counter()
+    run(acc, "accel", "tb_network", work / "sim", cfg, waves=waves)
+    return {"fragments": json.loads((work / "report.json").read_text()),
+            "expected_cycles": expected, "seconds": time.perf_counter() - t0}

@@ -1,0 +1,115 @@
+"""The whole accelerator in Verilator (cocotb) against the golden model and the cycle model:
+awkward sizes on small random models, a second real quantized model, and the shipped model on
+real ECG fragments of all 17 classes with idle input cycles, output backpressure and a reset in
+the middle of an inference."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecg_alq.hw.cycles import network_cycles
+from ecg_alq.hw.params import HardwareParamError, HwParams
+from ecg_alq.hw.plan import plan_network
+from ecg_alq.intmodel import load
+from ecg_alq.intmodel.shipped import default_model_path
+from ecg_alq.intmodel.synthetic import conv, dense, random_fragments, random_model
+from ecg_alq.sim.network import simulate, spread_rows
+
+
+def _empty_layer(model, k: int):
+    """Prune every basis of layer ``k`` (all its channels give the constant requant(bias))."""
+    layer = model.layers[k]
+    layer.bases[:] = 0
+    layer.alpha = layer.alpha[:0]
+    layer.signs = layer.signs[:0]
+    model.check()
+    return model
+
+
+SMALL = {
+    # name: (geometry, input length, pe, simd, act bits, empty share)
+    "simd1-pe1": ([conv(3, 4, stride=2, padding=1, pool_kernel=2, pool_stride=2), dense(3)],
+                  30, 1, 1, 8, 0.2),
+    "odd-sizes": ([conv(5, 7, stride=2, padding=3, pool_kernel=3, pool_stride=2),
+                   conv(6, 3, padding=1, pool_kernel=2, pool_stride=2), dense(7), dense(4)],
+                  70, 3, 5, 6, 0.3),
+    "kernel-longer-than-stride": ([conv(4, 9, stride=3, padding=4, pool_kernel=5, pool_stride=2),
+                                   conv(3, 5, stride=2, padding=2), dense(5)], 90, 2, 3, 8, 0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_small_models_in_verilator(tmp_path, name):
+    geometry, length, pe, simd, act_bits, empty = SMALL[name]
+    model = random_model(geometry, input_length=length, seed=len(name), act_bits=act_bits,
+                         alpha_bits=act_bits, empty_groups=empty)
+    x = random_fragments(3, length, seed=1)
+    result = simulate(model, HwParams(pe=pe, simd=simd,
+                                      alpha_mult="shiftadd" if pe % 2 else "dsp"), x, tmp_path)
+    assert len(result["fragments"]) == 3
+
+
+def test_a_layer_without_any_basis(tmp_path):
+    geometry = [conv(4, 5, stride=2, padding=2, pool_kernel=2, pool_stride=2),
+                conv(3, 3, padding=1), dense(4)]
+    model = _empty_layer(random_model(geometry, input_length=40, seed=2), 1)
+    plan = plan_network(model, HwParams(2, 4))
+    assert plan.layers[1].passes == 0 and len(plan.layers[1].zero_channels) == 3
+    simulate(model, HwParams(pe=2, simd=4), random_fragments(2, 40, seed=3), tmp_path)
+
+
+def test_a_second_real_model_needs_no_code_change(quantized_run, frags, tmp_path):
+    """Another quantized model (other bitwidths, from a short run) builds and runs bit-exactly."""
+    model = load(quantized_run / "model.npz")
+    shipped = load(default_model_path())
+    assert [layer.active_bases for layer in model.layers] != \
+        [layer.active_bases for layer in shipped.layers]
+    simulate(model, HwParams(pe=3, simd=6), frags.x[[5, 500]], tmp_path, idle=0.0,
+             backpressure=0.0)
+
+
+def test_shipped_model_on_real_fragments_of_every_class(frags, tmp_path):
+    rows = spread_rows(frags.label, 20)
+    assert len(rows) == 20 and len(set(frags.label[rows])) == 17
+    result = simulate(load(default_model_path()), HwParams(), frags.x[rows], tmp_path,
+                      idle=0.05, backpressure=0.2, reset_after=1000)
+    report = result["fragments"]
+    assert len(report) == 20 and all(r["logits_match"] and r["class_match"] for r in report)
+    assert {r["cycles"] for r in report} == {result["expected_cycles"]}
+
+
+def test_default_configuration_is_within_115_percent_of_ideal():
+    cycles = network_cycles(plan_network(load(default_model_path()), HwParams()))
+    assert cycles.ratio <= 1.15
+
+
+def test_impossible_hardware_parameters_are_rejected(quantized_run):
+    model = load(default_model_path())
+    for params, message in ((HwParams(pe=0), "pe must be an integer in 1..64"),
+                            (HwParams(simd=65), "simd must be an integer in 1..64"),
+                            (HwParams(alpha_mult="lut"), "alpha_mult must be one of"),
+                            (HwParams(memory="sram"), "memory must be one of")):
+        with pytest.raises(HardwareParamError, match=message):
+            plan_network(model, params)
+    kernel = random_model([conv(3, 4, group_size=2), dense(2)], input_length=20, seed=1)
+    with pytest.raises(HardwareParamError, match="one group per output channel"):
+        plan_network(kernel, HwParams())
+
+
+def test_hw_verilog_and_sim_commands(tmp_path, capsys):
+    import json
+
+    from ecg_alq.cli import main
+
+    assert main(["hw", "verilog", "--pe", "2", "--simd", "5", "--out", str(tmp_path / "v")]) == 0
+    summary = json.loads((tmp_path / "v" / "summary.json").read_text())
+    assert summary["lint"]["errors"] == 0 and summary["lint"]["returncode"] == 0
+    assert (tmp_path / "v" / "ecg_alq_accel.v").read_text().startswith("/* Generated by Amaranth")
+    assert summary["cycles"]["total"] == network_cycles(
+        plan_network(load(default_model_path()), HwParams(2, 5))).total
+    assert summary["memory_bits"]["sign_bits"] > 0 and summary["parameters"]["simd"] == 5
+    assert main(["hw", "verilog", "--simd", "0", "--out", str(tmp_path / "bad")]) == 2
+    assert "simd must be an integer in 1..64" in capsys.readouterr().err
+    assert main(["sim", "--fragments", "2", "--out", str(tmp_path / "s")]) == 0
+    text = capsys.readouterr().out
+    assert "2 fragment(s): 0 mismatch(es) against the golden model" in text
