@@ -27,12 +27,17 @@ def spread_rows(labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
-             **options) -> dict:
+             build_dir: str | Path | None = None, **options) -> dict:
     """Simulate ``x`` (raw fragments, int (N, length)) on the accelerator of ``model``.
 
-    Options of the testbench: ``idle``, ``backpressure``, ``seed``, ``reset_after``, ``waves``.
+    Options of the testbench: ``idle``, ``backpressure``, ``seed``, ``reset_after``, ``waves``,
+    ``layer_check`` (how many fragments, from the first, are compared layer by layer: each
+    layer's output buffer against the golden model's, naming the first that differs),
+    ``golden_model`` (compare with another model file than the one the hardware was built from).
     The testbench asserts integer logits, class and cycles against the golden and cycle models
-    (:class:`~ecg_alq.sim.runner.SimulationFailed` otherwise). Returns ``{"fragments": [...],
+    (:class:`~ecg_alq.sim.runner.SimulationFailed` otherwise; ``work/report.json`` still holds
+    every fragment's result). ``build_dir`` (default ``work/sim``) can be shared by runs of the
+    same design, which then reuse its Verilator build. Returns ``{"fragments": [...],
     "expected_cycles": ..., "seconds": ...}``.
     """
     work = Path(work)
@@ -44,8 +49,10 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     expected = network_cycles(acc.plan).total
     cfg = {"model": str(work / "model.npz"), "fragments": str(work / "x.npy"),
            "expected_cycles": expected, "idle": 0.1, "backpressure": 0.3, "seed": 7,
-           "reset_after": None, "report": str(work / "report.json")} | options
+           "reset_after": None, "report": str(work / "report.json"), "layer_check": 1,
+           "simd": params.simd, "dst": [c.dst for c in acc.tables.layers]} | options
     t0 = time.perf_counter()
-    run(acc, "accel", "tb_network", work / "sim", cfg, waves=waves)
+    run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
+        waves=waves)
     return {"fragments": json.loads((work / "report.json").read_text()),
             "expected_cycles": expected, "seconds": time.perf_counter() - t0}

@@ -56,7 +56,9 @@ def write_verilog(component, name: str, path: Path) -> Path:
     from amaranth.back import verilog
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(verilog.convert(component, name=name))
+    text = verilog.convert(component, name=name)
+    if not (path.exists() and path.read_text() == text):  # unchanged: Verilator skips the build
+        path.write_text(text)
     return path
 
 
@@ -78,15 +80,33 @@ def run(component, toplevel: str, test_module: str, build_dir: str | Path, confi
     runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
                  build_args=VERILATOR_ARGS + (["--trace-fst", "--trace-structs"] if waves else []),
                  waves=waves, log_file=build_dir / "build.log")
-    xml = runner.test(test_module=f"ecg_alq.sim.{test_module}", hdl_toplevel=toplevel,
-                      hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
-                      testcase=testcase, waves=waves, extra_env={CONFIG_ENV: str(config_path)},
-                      log_file=log, results_xml=str(build_dir / "results.xml"))
+    xml = build_dir / "results.xml"
+    try:
+        runner.test(test_module=f"ecg_alq.sim.{test_module}", hdl_toplevel=toplevel,
+                    hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
+                    testcase=testcase, waves=waves, extra_env={CONFIG_ENV: str(config_path)},
+                    log_file=log, results_xml=str(xml))
+    except SystemExit:  # under pytest the runner exits on a failed cocotb test
+        pass
+    if not xml.exists():
+        raise SimulationFailed(f"the simulation of {test_module} produced no results; see {log}")
     total, failed = get_results(xml)
     if failed or not total:
-        raise SimulationFailed(f"{failed} of {total} cocotb test(s) of {test_module} failed; "
-                               f"see {log}")
+        raise SimulationFailed(f"{failed} of {total} cocotb test(s) of {test_module} failed: "
+                               f"{_first_failure(log)} (log: {log})")
     return Path(xml)
+
+
+def _first_failure(log: Path) -> str:
+    """The assertion message of the first failing test in a cocotb log, or ''."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        if "AssertionError" in line:
+            return line.split("AssertionError", 1)[1].lstrip(": ").strip()
+    return ""
 
 
 def config() -> dict:

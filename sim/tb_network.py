@@ -19,7 +19,7 @@ import random
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, Edge, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
@@ -90,11 +90,33 @@ async def receive(dut, n: int, rng: random.Random, backpressure: float,
     return logits, classes.pop()
 
 
+def read_buffer(dut, kind: int, simd: int, elements: int) -> np.ndarray:
+    """The first ``elements`` of activation buffer ``kind`` (1: A, 2: B), position-major."""
+    banks = [getattr(dut, f"mem{kind}_{b}") for b in range(simd)]
+    return np.array([int(banks[e % simd][e // simd].value) for e in range(elements)])
+
+
+async def check_layers(dut, cfg: dict, traces, found: list) -> None:
+    """Each time the accelerator moves to the next layer, compare the finished layer's output
+    buffer with the golden model's (``traces``); append (layer name, equal) to ``found``."""
+    current = int(dut.layer.value)
+    while current < len(traces) - 1:
+        await Edge(dut.layer)
+        new = int(dut.layer.value)
+        if new == current + 1:
+            t = traces[current]
+            want = t.output[0]  # (channels, length)
+            got = read_buffer(dut, cfg["dst"][current], cfg["simd"], want.size)
+            got = got.reshape(want.shape[1], want.shape[0]).T
+            found.append((t.name, bool(np.array_equal(got, want))))
+        current = new
+
+
 @cocotb.test()
 async def network_matches_golden(dut):
     cfg = config()
     rng = random.Random(cfg["seed"])
-    model = load(cfg["model"])
+    model = load(cfg.get("golden_model") or cfg["model"])
     x = np.load(cfg["fragments"])
     golden = GoldenModel(model)
     want = golden.logits(x)
@@ -107,20 +129,31 @@ async def network_matches_golden(dut):
         await ClockCycles(dut.clk, 5)
         await reset(dut)
     results = []
+    limit = 2 * cfg["expected_cycles"] if cfg.get("expected_cycles") else 10_000_000
     for k in range(len(x)):
+        layers: list = []
+        if k < cfg.get("layer_check", 0):  # compare every layer's output buffer as it finishes
+            cocotb.start_soon(check_layers(dut, cfg, golden.trace(x[k: k + 1]), layers))
         await send(dut, x[k], rng, cfg["idle"])
-        limit = 2 * (cfg.get("expected_cycles") or 0) + 10_000_000 * (not cfg.get("expected_cycles"))
         logits, cls = await receive(dut, model.num_classes, rng, cfg["backpressure"], limit)
         cycles = int(dut.cycles.value)
         assert not int(dut.error.value), "an emission found its FIFO full"
+        first_bad = next((name for name, ok in layers if not ok), None)
+        if first_bad is None and layers and logits != want[k].tolist():
+            first_bad = model.layers[-1].name  # every buffered layer agreed: the logits layer
         results.append({"index": k, "logits": logits, "class": cls, "cycles": cycles,
                         "logits_match": logits == want[k].tolist(),
-                        "class_match": cls == int(np.argmax(want[k])) + 1})
+                        "class_match": cls == int(np.argmax(want[k])) + 1,
+                        "layers_checked": [name for name, _ in layers],
+                        "first_differing_layer": first_bad})
     if cfg.get("report"):
         with open(cfg["report"], "w") as fh:
             json.dump(results, fh)
-    bad = [r["index"] for r in results if not (r["logits_match"] and r["class_match"])]
-    assert not bad, f"{len(bad)} fragment(s) differ from the golden model, first {bad[:5]}"
+    bad = [r for r in results if not (r["logits_match"] and r["class_match"])]
+    where = [f"fragment {r['index']}: first differing layer {r['first_differing_layer']}"
+             for r in bad if r["first_differing_layer"]]
+    assert not bad, (f"{len(bad)} fragment(s) differ from the golden model, first "
+                     f"{[r['index'] for r in bad[:5]]}" + (f"; {where[0]}" if where else ""))
     if cfg.get("expected_cycles") is not None:
         wrong = [r["cycles"] for r in results if r["cycles"] != cfg["expected_cycles"]]
         assert not wrong, f"cycles {wrong[:3]} differ from the cycle model's {cfg['expected_cycles']}"

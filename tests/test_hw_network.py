@@ -113,3 +113,27 @@ def test_hw_verilog_and_sim_commands(tmp_path, capsys):
     assert main(["sim", "--fragments", "2", "--out", str(tmp_path / "s")]) == 0
     text = capsys.readouterr().out
     assert "2 fragment(s): 0 mismatch(es) against the golden model" in text
+
+
+def test_a_mismatch_names_the_first_differing_layer(tmp_path):
+    """Hardware built from one model, compared with a golden model whose second layer differs:
+    the testbench's layer-by-layer check must name that layer."""
+    import json
+
+    from ecg_alq.intmodel import save
+    from ecg_alq.sim.runner import SimulationFailed
+
+    geometry = [conv(4, 5, stride=2, padding=2, pool_kernel=2, pool_stride=2),
+                conv(3, 3, padding=1, pool_kernel=2, pool_stride=2), conv(3, 3, padding=1),
+                dense(4)]
+    model = random_model(geometry, input_length=60, seed=4, empty_groups=0.0)
+    other = random_model(geometry, input_length=60, seed=4, empty_groups=0.0)
+    other.layers[1].bias = other.layers[1].bias + 3000
+    other.layers[1].bias_bits = 14
+    save(other, tmp_path / "other.npz")
+    with pytest.raises(SimulationFailed, match="first differing layer l2"):
+        simulate(model, HwParams(pe=2, simd=4), random_fragments(1, 60, seed=5), tmp_path,
+                 golden_model=str(tmp_path / "other.npz"), idle=0.0, backpressure=0.0)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report[0]["layers_checked"] == ["l1", "l2", "l3"]
+    assert report[0]["first_differing_layer"] == "l2"
