@@ -76,6 +76,10 @@ def test_shipped_model_on_real_fragments_of_every_class(frags, tmp_path):
     report = result["fragments"]
     assert len(report) == 20 and all(r["logits_match"] and r["class_match"] for r in report)
     assert {r["cycles"] for r in report} == {result["expected_cycles"]}
+    # the first fragment was also compared layer by layer with the golden model's layer dump
+    assert report[0]["layers_checked"] == ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6",
+                                           "conv7", "fc1"]
+    assert report[0]["first_differing_layer"] is None
 
 
 def test_default_configuration_is_within_115_percent_of_ideal():
