@@ -65,28 +65,20 @@ def _emissions(lp: LayerPlan) -> list[deque]:
 
 
 def _drain(lp: LayerPlan, end_of_flush: int) -> tuple[int, int]:
-    """(cycles in DRAIN, deepest FIFO) for the writer: each cycle it pops the lowest lane whose
-    FIFO holds a readable value."""
-    queues = _emissions(lp)
-    pushes = sorted((t, i) for i, q in enumerate(queues) for t in q)
-    level = [0] * len(queues)
-    depth = 0
-    heads = [deque(q) for q in queues]
-    pending = sum(len(q) for q in heads)
-    cycle, last_pop, k = 0, -1, 0
-    while pending:
-        ready = [i for i, q in enumerate(heads) if q and q[0] <= cycle]
-        if not ready:
-            cycle = min(q[0] for q in heads if q)
-            continue
-        while k < len(pushes) and pushes[k][0] <= cycle:  # entries readable by now
-            level[pushes[k][1]] += 1
-            depth = max(depth, level[pushes[k][1]])
+    """(cycles in DRAIN, deepest FIFO): replay the writer, which each cycle pops one value from
+    the lowest lane whose FIFO holds a readable one."""
+    arrivals = sorted((t, i) for i, q in enumerate(_emissions(lp)) for t in q)
+    held = [0] * len(lp.lanes)
+    depth, last_pop, k = 0, -1, 0
+    cycle = arrivals[0][0] if arrivals else 0
+    while k < len(arrivals) or any(held):
+        if not any(held) and arrivals[k][0] > cycle:
+            cycle = arrivals[k][0]  # nothing to write until the next value arrives
+        while k < len(arrivals) and arrivals[k][0] <= cycle:
+            held[arrivals[k][1]] += 1
             k += 1
-        i = ready[0]
-        heads[i].popleft()
-        level[i] -= 1
-        pending -= 1
+        depth = max(depth, max(held))
+        held[next(i for i, n in enumerate(held) if n)] -= 1
         last_pop = cycle
         cycle += 1
     drain_end = max(end_of_flush, last_pop + 1)

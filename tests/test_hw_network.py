@@ -83,8 +83,16 @@ def test_shipped_model_on_real_fragments_of_every_class(frags, tmp_path):
 
 
 def test_default_configuration_is_within_115_percent_of_ideal():
-    cycles = network_cycles(plan_network(load(default_model_path()), HwParams()))
+    from ecg_alq.hw.accelerator import Accelerator
+
+    model = load(default_model_path())
+    cycles = network_cycles(plan_network(model, HwParams()))
     assert cycles.ratio <= 1.15
+    # the writer keeps up: no lane's FIFO ever holds more than the RTL gives it
+    for params in (HwParams(), HwParams(8, 16), HwParams(16, 4), HwParams(1, 1)):
+        acc = Accelerator(model, params)
+        deepest = max(lc.fifo_depth for lc in network_cycles(acc.plan).layers)
+        assert 1 <= deepest <= acc.fifo_depth
 
 
 def test_impossible_hardware_parameters_are_rejected(quantized_run):
