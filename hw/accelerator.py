@@ -35,6 +35,7 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.hw.lane import LATENCY, Lane
 from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
+from ecg_alq.hw.pool import PoolUnit
 from ecg_alq.hw.tables import BUF_A, BUF_B, SRC_INPUT, build_tables
 from ecg_alq.intmodel.spec import IntModel
 
@@ -133,7 +134,7 @@ class Accelerator(wiring.Component):
                 reads[kind].append(mem.read_port())
                 writes[kind].append(mem.write_port())
 
-        sign_mems, pass_mems, state_mems = [], [], []
+        sign_mems, pass_mems = [], []
         pass_layout = self.pass_layout
         for i in range(PE):
             words = [sum(int(v) << j for j, v in enumerate(row)) for row in T.signs[i]]
@@ -147,13 +148,9 @@ class Accelerator(wiring.Component):
                     "ch_off": off}).as_value().value)
             pm = Memory(shape=len(Signal(pass_layout).as_value()), depth=max(1, len(entries)),
                         init=entries or [0])
-            st = Memory(shape=A * T.max_windows, depth=max(1, T.max_local), init=[])
             m.submodules[f"signs{i}"], m.submodules[f"passes{i}"] = sm, pm
-            m.submodules[f"state{i}"] = st
             sign_mems.append(sm.read_port())
             pass_mems.append(pm.read_port())
-            st_w = st.write_port()
-            state_mems.append((st.read_port(transparent_for=(st_w,)), st_w))
 
         zero_layout = self.zero_layout
         zero_init = []
@@ -306,37 +303,21 @@ class Accelerator(wiring.Component):
                 for j in self.plan.layers[-1].lanes[i].channels:
                     with m.If(out_entry.channel == j):
                         m.d.sync += logits[j].eq(res)
-            shift_opts = []
-            for k in range(nl):
-                s_k = L[k].shift
-                shift_opts.append((res + (1 << (s_k - 1))) >> s_k if s_k > 0 else res << -s_k)
-            requant = Array(shift_opts)[layer]
-            q = Signal(A, name=f"q{i}")
-            top = (1 << A) - 1
-            m.d.comb += q.eq(Mux(requant < 0, 0, Mux(requant > top, top, requant)))
-            rp_st, wp_st = state_mems[i]
-            m.d.comb += rp_st.addr.eq(out_entry.local)
-            f_valid = Signal(name=f"f_valid{i}")
-            f_q = Signal(A, name=f"f_q{i}")
-            f_side = Signal(side, name=f"f_side{i}")
-            f_entry = Signal(pass_layout, name=f"f_entry{i}")
-            m.d.sync += [f_valid.eq(lane.result_valid & ~last_layer), f_q.eq(q),
-                         f_side.eq(out_side), f_entry.eq(out_entry)]
-            old = rp_st.data
-            new = Signal(A * T.max_windows, name=f"pool{i}")
-            for j in range(T.max_windows):
-                o = old[j * A: (j + 1) * A]
-                m.d.comb += new[j * A: (j + 1) * A].eq(
-                    Mux(f_side.open & (f_side.open_slot == j), f_q, Mux(o > f_q, o, f_q)))
-            m.d.comb += [wp_st.addr.eq(f_entry.local), wp_st.data.eq(new), wp_st.en.eq(f_valid)]
-            slots = Array(new[j * A: (j + 1) * A] for j in range(T.max_windows))
-            row = f_side.ubase_row + f_entry.ch_row
-            off = f_side.ubase_off + f_entry.ch_off
-            carry = off >= S
-            emit = Cat(Mux(carry, off - S, off)[: _bits(S)], (row + carry)[:row_w],
-                       slots[f_side.close_slot])
-            m.d.comb += [fifos[i].w_data.eq(emit), fifos[i].w_en.eq(f_valid & f_side.close)]
-            with m.If(f_valid & f_side.close & ~fifos[i].w_rdy):
+            emit_bank = Signal(_bits(S), name=f"emit_bank{i}")  # the FIFO's field width
+            pool = PoolUnit(T.acc_width, A, [c.shift for c in L], max(1, T.max_local),
+                            T.max_windows, S, row_w)
+            m.submodules[f"pool{i}"] = pool
+            m.d.comb += [
+                pool.valid.eq(lane.result_valid & ~last_layer), pool.acc.eq(res),
+                pool.layer.eq(layer), pool.local.eq(out_entry.local), pool.open.eq(out_side.open),
+                pool.open_slot.eq(out_side.open_slot), pool.close.eq(out_side.close),
+                pool.close_slot.eq(out_side.close_slot), pool.base_row.eq(out_side.ubase_row),
+                pool.base_off.eq(out_side.ubase_off), pool.ch_row.eq(out_entry.ch_row),
+                pool.ch_off.eq(out_entry.ch_off),
+                emit_bank.eq(pool.emit_bank),
+                fifos[i].w_data.eq(Cat(emit_bank, pool.emit_row[:row_w], pool.emit_value)),
+                fifos[i].w_en.eq(pool.emit)]
+            with m.If(pool.emit & ~fifos[i].w_rdy):
                 m.d.sync += self.error.eq(1)
 
         # ---------------------------------------------------------- writer
