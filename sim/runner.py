@@ -51,6 +51,14 @@ def prepare_environment() -> None:
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
 
 
+def wave_args() -> list[str]:
+    """Verilator tracing: FST where its compression library's header is installed (Debian:
+    liblz4-dev), else VCD (what cocotb's ``waves`` gives by itself)."""
+    if Path("/usr/include/lz4.h").exists():
+        return ["--trace-fst", "--trace-structs"]
+    return ["--trace-structs"]
+
+
 def write_verilog(component, name: str, path: Path) -> Path:
     """Convert an Amaranth component to Verilog (module ``name``) at ``path``."""
     from amaranth.back import verilog
@@ -78,7 +86,7 @@ def run(component, toplevel: str, test_module: str, build_dir: str | Path, confi
     runner = get_runner("verilator")
     log = build_dir / "sim.log"
     runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
-                 build_args=VERILATOR_ARGS + (["--trace-fst", "--trace-structs"] if waves else []),
+                 build_args=VERILATOR_ARGS + (wave_args() if waves else []),
                  waves=waves, log_file=build_dir / "build.log")
     xml = build_dir / "results.xml"
     try:

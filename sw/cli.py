@@ -258,7 +258,8 @@ def cmd_sim(args) -> int:
           f"cycles per inference {cycles} (cycle model {result['expected_cycles']}); "
           f"{correct}/{len(reps)} classified as labelled; {result['seconds']:.1f} s wall")
     if args.waves:
-        print(f"waveforms: {out / 'sim'} (FST)")
+        waves = sorted((out / "sim").glob("*.fst")) + sorted((out / "sim").glob("*.vcd"))
+        print("waveform: " + (", ".join(map(str, waves)) or f"none found in {out / 'sim'}"))
     if failed:
         raise EcgAlqError(str(failed))
     return 0
@@ -364,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--idle", type=float, default=0.05, help="probability of an idle input cycle")
     sm.add_argument("--backpressure", type=float, default=0.2,
                     help="probability that the output is not ready")
-    sm.add_argument("--waves", action="store_true", help="write an FST waveform")
+    sm.add_argument("--waves", action="store_true",
+                    help="write a waveform (FST with Debian's liblz4-dev installed, else VCD)")
     sm.add_argument("--out", default=str(DEFAULT_RUNS / "sim"), help="work folder")
     sm.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
     sm.set_defaults(func=cmd_sim)
