@@ -54,6 +54,11 @@ def _bits(n: int) -> int:
     return max(1, int(n).bit_length())
 
 
+def fifo_depth(tables) -> int:
+    """Entries of each lane's output FIFO: all channels a lane owns, plus two."""
+    return tables.max_local + 2
+
+
 class Accelerator(wiring.Component):
     def __init__(self, model: IntModel, params: HwParams = HwParams()):
         self.plan = plan_network(model, params)
@@ -85,7 +90,7 @@ class Accelerator(wiring.Component):
             "bias": signed(T.bias_width), "ch_row": self.row_w, "ch_off": _bits(S)})
         self.zero_layout = data.StructLayout({"row": self.row_w, "off": _bits(S),
                                               "level": T.act_bits})
-        self.fifo_depth = T.max_local + 2
+        self.fifo_depth = fifo_depth(T)
         self.fifo_width = self.row_w + _bits(S) + T.act_bits
 
     def memory_bits(self) -> dict[str, int]:
