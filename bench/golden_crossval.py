@@ -14,6 +14,7 @@ Writes ``bench/results/golden_crossval.json`` and regenerates ``docs/RESULTS.md`
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -108,11 +109,7 @@ def main(argv=None) -> int:
                   f"logit mismatches on 1000, {f['memory_kib']:.2f} KiB", flush=True)
         out["protocols"][pr] = summarize(args.point, pr, folds, torch_acc)
     path = BENCH / "results" / "golden_crossval.json"
-    previous = {}
-    if path.exists():
-        import json
-
-        previous = json.loads(path.read_text()).get("protocols", {})
+    previous = json.loads(path.read_text()).get("protocols", {}) if path.exists() else {}
     out["protocols"] = previous | out["protocols"]
     atomic.write_json(path, out)
     from results_md import write_results_md

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.bounds import signed_width as bounds_width
 from ecg_alq.quant.layers import WeightLayer
 from ecg_alq.quant.multibit import MultiBit
 
@@ -60,8 +61,7 @@ def signed_width(values: torch.Tensor) -> int:
     """Bits of the narrowest two's-complement integer holding every value (at least 1)."""
     if values.numel() == 0:
         return 1
-    hi, lo = int(values.max()), int(values.min())
-    return max(1, max(hi, 0).bit_length() + 1, (-lo - 1).bit_length() + 1 if lo < 0 else 1)
+    return bounds_width(int(values.min()), int(values.max()))
 
 
 def alpha_format(alpha: torch.Tensor, mask: torch.Tensor, bits: int) -> tuple[torch.Tensor, int]:
