@@ -11,6 +11,9 @@ by :mod:`ecg_alq.hw.plan` and :mod:`ecg_alq.hw.tables`. Dataflow of one layer:
 Ports::
 
     start         In  1    begin an inference (when idle)
+    first_layer   In       debug, tie to 0: with ``start``, run from this layer on, its input
+                           already in its source buffer (loaded by a testbench's backdoor);
+                           ``cycles`` then counts from that layer's SETUP
     busy          Out 1    from start until the last output word is taken
     done          Out 1    one cycle, with the last output word
     cycles        Out 32   compute cycles of the last inference: from the cycle after the last
@@ -28,18 +31,18 @@ from __future__ import annotations
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ecg_alq.hw.fetch import RAW_BITS, WindowFetch
 from ecg_alq.hw.lane import LATENCY, Lane
 from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
 from ecg_alq.hw.pool import PoolUnit
+from ecg_alq.hw.writer import Writer, write_layout
 from ecg_alq.hw.tables import BUF_A, BUF_B, SRC_INPUT, build_tables
 from ecg_alq.intmodel.spec import IntModel
 
-RAW_BITS = 11  #: MIT-BIH ADC samples
 FEED = 2  #: cycles from issuing a chunk to the lanes seeing it
 FLUSH = FEED + LATENCY + 2  #: cycles after the last issue until its emission is in a FIFO
 MEAN_CYCLES = 24  #: the restoring divider of the mean (23 quotient bits + 1)
@@ -68,7 +71,7 @@ class Accelerator(wiring.Component):
         self.num_classes = model.num_classes
         self._layout()
         super().__init__({
-            "start": In(1), "busy": Out(1), "done": Out(1), "cycles": Out(32), "error": Out(1),
+            "start": In(1), "first_layer": In(range(len(self.tables.layers))), "busy": Out(1), "done": Out(1), "cycles": Out(32), "error": Out(1),
             "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
             "out_logit": Out(signed(self.logit_width)), "out_index": Out(5),
             "out_class": Out(5), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
@@ -91,7 +94,10 @@ class Accelerator(wiring.Component):
         self.zero_layout = data.StructLayout({"row": self.row_w, "off": _bits(S),
                                               "level": T.act_bits})
         self.fifo_depth = fifo_depth(T)
-        self.fifo_width = self.row_w + _bits(S) + T.act_bits
+        self.fifo_width = write_layout(S, self.row_w, T.act_bits).size - 1
+        # element indices of chunks: from the most negative window start to past the end
+        reach = max(max(-c.start, c.in_elements + c.fan_in + 2 * S) for c in T.layers)
+        self.element_w = _bits(reach) + 1
 
     def memory_bits(self) -> dict[str, int]:
         """Bits of every on-chip memory, by kind (what the FPGA must hold)."""
@@ -173,18 +179,15 @@ class Accelerator(wiring.Component):
             lane = Lane(S, A, T.alpha_bits, T.psum_width, T.acc_width, P.alpha_mult)
             m.submodules[f"lane{i}"] = lane
             lanes.append(lane)
-        fifos = []
-        for i in range(PE):
-            f = SyncFIFO(width=self.fifo_width, depth=self.fifo_depth)
-            m.submodules[f"fifo{i}"] = f
-            fifos.append(f)
+        m.submodules.writer = writer = Writer(PE, self.fifo_depth, S, row_w, A)
+        m.submodules.fetch = fetch = WindowFetch(S, A, T.input_shift, row_w, self.element_w)
 
         # ---------------------------------------------------------- control state
         t = Signal(range(max(c.conv_length for c in L) + 1))
         p = Signal(range(max(c.passes for c in L) + 1))
         f = Signal(range(max(c.chunks for c in L) + 1))
-        e_chunk = Signal(signed(32))  # element index of the chunk's first activation
-        e_t = Signal(signed(32))
+        e_chunk = Signal(signed(self.element_w))  # element index of the chunk's first activation
+        e_t = Signal(signed(self.element_w))
         row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
         f_elems = Signal(range(max(c.chunks for c in L) * S + 1))
         sign_row = Signal(range(max(1, max((len(s) for s in T.signs), default=1)) + 1))
@@ -228,57 +231,35 @@ class Accelerator(wiring.Component):
             return [row.eq(row + q + carry), off.eq(Mux(carry, off + r - S, off + r))]
 
         # ---------------------------------------------------------- issue stage (cycle n)
-        lo = Signal(range(S + 1))
-        hi = Signal(range(S + 1))
-        m.d.comb += [
-            lo.eq(Mux(e_chunk < 0, Mux(-e_chunk > S, S, -e_chunk), 0)),
-        ]
-        avail = sel("in_elements") - e_chunk
-        left = sel("fan_in") - f_elems
-        hi_v = Mux(avail < S, Mux(avail < 0, 0, avail), S)
-        m.d.comb += hi.eq(Mux(left < hi_v, left, hi_v))
-        row_c = row_t + f
+        m.d.comb += [fetch.row.eq(row_t + f), fetch.off.eq(off_t), fetch.element.eq(e_chunk),
+                     fetch.in_elements.eq(sel("in_elements")),
+                     fetch.left.eq(sel("fan_in") - f_elems),
+                     fetch.raw.eq(src == SRC_INPUT), fetch.mean.eq(mean)]
         for kind in reads:
             for b, rp in enumerate(reads[kind]):
-                m.d.comb += rp.addr.eq((row_c + (b < off_t))[: len(rp.addr)])
+                m.d.comb += rp.addr.eq(fetch.addr[b][: len(rp.addr)])
+        for b in range(S):
+            m.d.comb += fetch.data[b].eq(Array(reads[kind][b].data
+                                               for kind in (SRC_INPUT, BUF_A, BUF_B))[src])
         for i in range(PE):
             m.d.comb += [sign_mems[i].addr.eq(sign_row), pass_mems[i].addr.eq(pass_row)]
 
         open_v = (ph_o == 0) & (u_o < out_len)
         close_v = (wait_c == 0) & (ph_c == 0) & (u_c < out_len)
-        side = data.StructLayout({"issue": 1, "last_chunk": 1, "off": range(S + 1),
-                                  "lo": range(S + 1), "hi": range(S + 1),
-                                  "open": 1, "open_slot": range(T.max_windows + 1),
+        side = data.StructLayout({"issue": 1, "last_chunk": 1, "open": 1, "open_slot": range(T.max_windows + 1),
                                   "close": 1, "close_slot": range(T.max_windows + 1),
                                   "ubase_row": signed(row_w), "ubase_off": range(S + 1)})
         s1 = Signal(side)
-        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks - 1), s1.off.eq(off_t),
-                     s1.lo.eq(lo), s1.hi.eq(hi), s1.open.eq(open_v), s1.open_slot.eq(slot_o),
+        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks - 1), s1.open.eq(open_v), s1.open_slot.eq(slot_o),
                      s1.close.eq(close_v), s1.close_slot.eq(slot_c), s1.ubase_row.eq(ubase_row),
                      s1.ubase_off.eq(ubase_off)]
 
         # ---------------------------------------------------------- stage 1: rotate, mask
-        act_shape = signed(A + 1)
-        feed = Signal(data.ArrayLayout(act_shape, S))
+        # (in the fetch unit; its ``feed`` is registered like the tables' words below)
         s2 = Signal(side)
         entries = [Signal(pass_layout, name=f"entry{i}") for i in range(PE)]
         signs2 = [Signal(S, name=f"signs{i}") for i in range(PE)]
         m.d.sync += s2.eq(s1)
-        raw = Array(Array(rp.data for rp in reads[kind]) for kind in (SRC_INPUT, BUF_A, BUF_B))
-        in_lo, in_hi = -(1 << (A - 1)), (1 << (A - 1)) - 1
-        sh = T.input_shift
-        for i in range(S):
-            bank = Signal(range(2 * S), name=f"bank{i}")
-            m.d.comb += bank.eq(Mux(s1.off + i >= S, s1.off + i - S, s1.off + i))
-            value = Signal(act_shape, name=f"act{i}")
-            x = raw[src][bank]
-            centred = Signal(signed(RAW_BITS + 2), name=f"centred{i}")
-            m.d.comb += centred.eq(x - mean)
-            shifted = (centred + (1 << (sh - 1))) >> sh if sh > 0 else centred
-            pre = Mux(shifted < in_lo, in_lo, Mux(shifted > in_hi, in_hi, shifted))
-            m.d.comb += value.eq(Mux(src == SRC_INPUT, pre, x[:A]))
-            valid = (i >= s1.lo) & (i < s1.hi)
-            m.d.sync += feed[i].eq(Mux(valid, value, 0))
         for i in range(PE):
             m.d.sync += [entries[i].as_value().eq(pass_mems[i].data),
                          signs2[i].eq(sign_mems[i].data)]
@@ -288,7 +269,7 @@ class Accelerator(wiring.Component):
         side_w = len(Cat(s2.as_value(), entries[0].as_value()))
         for i, lane in enumerate(lanes):
             e = entries[i]
-            m.d.comb += [lane.acts.eq(feed), lane.signs.eq(signs2[i]),
+            m.d.comb += [lane.acts.eq(fetch.feed), lane.signs.eq(signs2[i]),
                          lane.valid.eq(s2.issue & e.valid), lane.last_chunk.eq(s2.last_chunk),
                          lane.alpha.eq(e.alpha), lane.first_basis.eq(e.first),
                          lane.last_basis.eq(e.last), lane.bias.eq(e.bias)]
@@ -308,7 +289,6 @@ class Accelerator(wiring.Component):
                 for j in self.plan.layers[-1].lanes[i].channels:
                     with m.If(out_entry.channel == j):
                         m.d.sync += logits[j].eq(res)
-            emit_bank = Signal(_bits(S), name=f"emit_bank{i}")  # the FIFO's field width
             pool = PoolUnit(T.acc_width, A, [c.shift for c in L], max(1, T.max_local),
                             T.max_windows, S, row_w)
             m.submodules[f"pool{i}"] = pool
@@ -319,42 +299,24 @@ class Accelerator(wiring.Component):
                 pool.close_slot.eq(out_side.close_slot), pool.base_row.eq(out_side.ubase_row),
                 pool.base_off.eq(out_side.ubase_off), pool.ch_row.eq(out_entry.ch_row),
                 pool.ch_off.eq(out_entry.ch_off),
-                emit_bank.eq(pool.emit_bank),
-                fifos[i].w_data.eq(Cat(emit_bank, pool.emit_row[:row_w], pool.emit_value)),
-                fifos[i].w_en.eq(pool.emit)]
-            with m.If(pool.emit & ~fifos[i].w_rdy):
-                m.d.sync += self.error.eq(1)
+                writer.push[i].valid.eq(pool.emit), writer.push[i].bank.eq(pool.emit_bank),
+                writer.push[i].row.eq(pool.emit_row), writer.push[i].value.eq(pool.emit_value)]
+        with m.If(writer.overflow):
+            m.d.sync += self.error.eq(1)
 
         # ---------------------------------------------------------- writer
-        w_en = Signal()
-        w_row = Signal(row_w)
-        w_bank = Signal(range(S + 1))
-        w_value = Signal(A)
-        chosen = Signal(range(PE + 1))  # fixed priority: the lowest lane with data
-        any_ready = Signal()
-        m.d.comb += any_ready.eq(Cat(*[fi.r_rdy for fi in fifos]).any())
-        for i in reversed(range(PE)):
-            with m.If(fifos[i].r_rdy):
-                m.d.comb += chosen.eq(i)
-        popped = Array(fi.r_data for fi in fifos)[chosen]
         zero_writing = Signal()
         z_row, z_off = Signal(signed(row_w)), Signal(range(S + 1))  # next zero write address
         zero_row, zero_off = Signal(signed(row_w)), Signal(range(S + 1))  # this cycle's
         zrec = Signal(zero_layout)
-        m.d.comb += zrec.as_value().eq(zread.data)
-        with m.If(any_ready):
-            for i in range(PE):
-                m.d.comb += fifos[i].r_en.eq(chosen == i)
-            m.d.comb += [w_en.eq(1), w_bank.eq(popped[: _bits(S)]),
-                         w_row.eq(popped[_bits(S): _bits(S) + row_w]),
-                         w_value.eq(popped[_bits(S) + row_w:])]
-        with m.Elif(zero_writing):
-            m.d.comb += [w_en.eq(1), w_bank.eq(zero_off), w_row.eq(zero_row),
-                         w_value.eq(zrec.level)]
+        m.d.comb += [zrec.as_value().eq(zread.data), writer.zero.valid.eq(zero_writing),
+                     writer.zero.bank.eq(zero_off), writer.zero.row.eq(zero_row),
+                     writer.zero.value.eq(zrec.level)]
+        w = writer.write
         for kind in (BUF_A, BUF_B):
             for b, wp in enumerate(writes[kind]):
-                m.d.comb += [wp.addr.eq(w_row[: len(wp.addr)]), wp.data.eq(w_value),
-                             wp.en.eq(w_en & (dst == kind) & (w_bank == b))]
+                m.d.comb += [wp.addr.eq(w.row[: len(wp.addr)]), wp.data.eq(w.value),
+                             wp.en.eq(w.valid & (dst == kind) & (w.bank == b))]
         # input loader writes
         for b, wp in enumerate(writes[SRC_INPUT]):
             m.d.comb += [wp.addr.eq(in_row[: len(wp.addr)]), wp.data.eq(self.in_data),
@@ -376,14 +338,17 @@ class Accelerator(wiring.Component):
         last_zero_logits = [(c, int(self.plan.layers[-1].layer.bias[c]))
                             for c in self.plan.layers[-1].zero_channels]
         logit_arr = Array(logits)
-        fifos_empty = ~Cat(*[fi.r_rdy for fi in fifos]).any()
 
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
                     m.d.sync += [n_in.eq(0), in_row.eq(0), in_bank.eq(0), total.eq(0),
                                  cycles.eq(0), self.error.eq(0)]
-                    m.next = "LOAD"
+                    with m.If(self.first_layer == 0):
+                        m.next = "LOAD"
+                    with m.Else():  # debug: the layer's input is already in its buffer
+                        m.d.sync += [counting.eq(1), layer.eq(self.first_layer)]
+                        m.next = "SETUP"
             with m.State("LOAD"):
                 m.d.comb += [self.in_ready.eq(1), self.busy.eq(1)]
                 with m.If(self.in_valid):
@@ -466,7 +431,7 @@ class Accelerator(wiring.Component):
                         m.next = "DRAIN"
             with m.State("DRAIN"):
                 m.d.comb += self.busy.eq(1)
-                with m.If(fifos_empty):
+                with m.If(writer.empty):
                     m.d.sync += [z_index.eq(sel("zero_base")), z_left.eq(sel("zero_count")),
                                  z_u.eq(0)]
                     m.next = "ZEROS"
@@ -484,13 +449,14 @@ class Accelerator(wiring.Component):
                 m.d.comb += [zero_writing.eq(1), zero_row.eq(Mux(first, zrec.row, z_row)),
                              zero_off.eq(Mux(first, zrec.off, z_off))]
                 carry = zero_off + outc_r >= S
-                m.d.sync += [z_row.eq(zero_row + outc_q + carry),
-                             z_off.eq(Mux(carry, zero_off + outc_r - S, zero_off + outc_r))]
-                with m.If(z_u == out_len - 1):
-                    m.d.sync += [z_u.eq(0), z_index.eq(z_index + 1), z_left.eq(z_left - 1)]
-                    m.next = "ZEROS"
-                with m.Else():
-                    m.d.sync += z_u.eq(z_u + 1)
+                with m.If(writer.zero_ready):  # always: the FIFOs drained before ZEROS
+                    m.d.sync += [z_row.eq(zero_row + outc_q + carry),
+                                 z_off.eq(Mux(carry, zero_off + outc_r - S, zero_off + outc_r))]
+                    with m.If(z_u == out_len - 1):
+                        m.d.sync += [z_u.eq(0), z_index.eq(z_index + 1), z_left.eq(z_left - 1)]
+                        m.next = "ZEROS"
+                    with m.Else():
+                        m.d.sync += z_u.eq(z_u + 1)
             with m.State("ARGMAX"):
                 m.d.comb += self.busy.eq(1)
                 cand = logit_arr[am_i]

@@ -31,7 +31,7 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import ALPHA_MULTS, HardwareParamError
+from ecg_alq.hw.params import ALPHA_MULTS, must_be_positive, reject
 
 LATENCY = 4  #: cycles from the last chunk of a channel's last basis to ``result_valid``
 
@@ -51,11 +51,13 @@ class Lane(wiring.Component):
 
     def __init__(self, simd: int, act_width: int, alpha_bits: int, psum_width: int,
                  acc_width: int, alpha_mult: str = "dsp"):
-        try:
-            self._check(simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult)
-        except HardwareParamError:
-            self._MustUse__silence = True  # a rejected component is not an unused one
-            raise
+        must_be_positive(self, simd=simd, act_width=act_width, alpha_bits=alpha_bits,
+                         psum_width=psum_width, acc_width=acc_width)
+        if alpha_mult not in ALPHA_MULTS:
+            reject(self, f"alpha_mult must be one of {ALPHA_MULTS}, got {alpha_mult!r}")
+        if acc_width < psum_width + alpha_bits:
+            reject(self, f"acc_width {acc_width} cannot hold a scaled basis sum "
+                         f"({psum_width} + {alpha_bits} bits)")
         self.simd, self.act_width, self.alpha_bits = simd, act_width, alpha_bits
         self.psum_width, self.acc_width, self.alpha_mult = psum_width, acc_width, alpha_mult
         super().__init__({
@@ -70,18 +72,6 @@ class Lane(wiring.Component):
             "result": Out(signed(acc_width)),
             "result_valid": Out(1),
         })
-
-    @staticmethod
-    def _check(simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult) -> None:
-        for name, v in (("simd", simd), ("act_width", act_width), ("alpha_bits", alpha_bits),
-                        ("psum_width", psum_width), ("acc_width", acc_width)):
-            if not (isinstance(v, int) and v >= 1):
-                raise HardwareParamError(f"{name} must be a positive integer, got {v!r}")
-        if alpha_mult not in ALPHA_MULTS:
-            raise HardwareParamError(f"alpha_mult must be one of {ALPHA_MULTS}, got {alpha_mult!r}")
-        if acc_width < psum_width + alpha_bits:
-            raise HardwareParamError(f"acc_width {acc_width} cannot hold a scaled basis sum "
-                                     f"({psum_width} + {alpha_bits} bits)")
 
     def elaborate(self, platform):
         m = Module()

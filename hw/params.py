@@ -45,3 +45,17 @@ class HwParams:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def reject(component, message: str):
+    """Raise :class:`HardwareParamError` from a component's constructor (and mark the component
+    as deliberately unused: Amaranth would otherwise warn that it was never elaborated)."""
+    component._MustUse__silence = True
+    raise HardwareParamError(message)
+
+
+def must_be_positive(component, **values) -> None:
+    """Reject ``component`` naming the first of ``values`` that is not a positive integer."""
+    for name, v in values.items():
+        if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+            reject(component, f"{name} must be a positive integer, got {v!r}")

@@ -37,24 +37,17 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import HardwareParamError
+from ecg_alq.hw.params import must_be_positive, reject
 from ecg_alq.intmodel.spec import rshift
 
 
 class PoolUnit(wiring.Component):
     def __init__(self, acc_width: int, act_bits: int, shifts: list[int], channels: int,
                  windows: int, simd: int, row_width: int):
-        try:
-            for name, v in (("acc_width", acc_width), ("act_bits", act_bits),
-                            ("channels", channels), ("windows", windows), ("simd", simd),
-                            ("row_width", row_width)):
-                if not (isinstance(v, int) and v >= 1):
-                    raise HardwareParamError(f"{name} must be a positive integer, got {v!r}")
-            if not shifts:
-                raise HardwareParamError("shifts needs one requantization shift per layer")
-        except HardwareParamError:
-            self._MustUse__silence = True
-            raise
+        must_be_positive(self, acc_width=acc_width, act_bits=act_bits, channels=channels,
+                         windows=windows, simd=simd, row_width=row_width)
+        if not shifts:
+            reject(self, "shifts needs one requantization shift per layer")
         self.acc_width, self.act_bits, self.shifts = acc_width, act_bits, list(shifts)
         self.channels, self.windows, self.simd, self.row_width = channels, windows, simd, row_width
         super().__init__({

@@ -1,5 +1,6 @@
-"""Run the whole-network testbench (:mod:`ecg_alq.sim.tb_network`) on fragments: used by the
-tests, by ``ecg-alq sim`` and by the RTL benchmark."""
+"""Run the accelerator's testbenches on real data: the whole network on fragments
+(:mod:`ecg_alq.sim.tb_network`; used by the tests, by ``ecg-alq sim`` and by the RTL benchmark)
+and every layer alone (:mod:`ecg_alq.sim.tb_layers`)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,27 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
         waves=waves)
     return {"fragments": json.loads((work / "report.json").read_text()),
             "expected_cycles": expected, "seconds": time.perf_counter() - t0}
+
+
+def simulate_layers(model: IntModel, params: HwParams, fragment: np.ndarray, work: str | Path,
+                    build_dir: str | Path | None = None, seed: int = 11,
+                    golden_model: str | None = None) -> list[dict]:
+    """Run every layer of the accelerator of ``model`` alone, on the golden model's dump of
+    ``fragment`` (raw samples, int (length,)) and on random integers; the testbench asserts each
+    layer's output against the golden model and its cycles against the cycle model. Returns one
+    record per (layer, input): ``layer``, ``input``, ``output_match``, ``differing_values``,
+    ``cycles``, ``expected_cycles`` (``work/layers.json`` holds them also when the testbench
+    fails). ``build_dir`` and ``golden_model`` as in :func:`simulate`."""
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    save(model, work / "model.npz")
+    np.save(work / "fragment.npy", np.asarray(fragment).reshape(-1))
+    acc = Accelerator(model, params)
+    cycles = network_cycles(acc.plan)
+    cfg = {"model": str(work / "model.npz"), "fragment": str(work / "fragment.npy"),
+           "simd": params.simd, "src": [c.src for c in acc.tables.layers],
+           "dst": [c.dst for c in acc.tables.layers],
+           "layer_cycles": [lc.total for lc in cycles.layers], "mean_cycles": cycles.mean,
+           "seed": seed, "report": str(work / "layers.json"), "golden_model": golden_model}
+    run(acc, "accel", "tb_layers", Path(build_dir) if build_dir else work / "sim", cfg)
+    return json.loads((work / "layers.json").read_text())

@@ -13,7 +13,13 @@ from ecg_alq.hw.plan import plan_network
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.shipped import default_model_path
 from ecg_alq.intmodel.synthetic import conv, dense, random_fragments, random_model
-from ecg_alq.sim.network import simulate, spread_rows
+from ecg_alq.sim.network import simulate, simulate_layers, spread_rows
+
+
+@pytest.fixture(scope="module")
+def shipped_build(tmp_path_factory):
+    """One Verilator build of the shipped model's default accelerator, shared by its tests."""
+    return tmp_path_factory.mktemp("shipped-build")
 
 
 def _empty_layer(model, k: int):
@@ -68,11 +74,11 @@ def test_a_second_real_model_needs_no_code_change(quantized_run, frags, tmp_path
              backpressure=0.0)
 
 
-def test_shipped_model_on_real_fragments_of_every_class(frags, tmp_path):
+def test_shipped_model_on_real_fragments_of_every_class(frags, tmp_path, shipped_build):
     rows = spread_rows(frags.label, 20)
     assert len(rows) == 20 and len(set(frags.label[rows])) == 17
     result = simulate(load(default_model_path()), HwParams(), frags.x[rows], tmp_path,
-                      idle=0.05, backpressure=0.2, reset_after=1000)
+                      build_dir=shipped_build, idle=0.05, backpressure=0.2, reset_after=1000)
     report = result["fragments"]
     assert len(report) == 20 and all(r["logits_match"] and r["class_match"] for r in report)
     assert {r["cycles"] for r in report} == {result["expected_cycles"]}
@@ -80,6 +86,33 @@ def test_shipped_model_on_real_fragments_of_every_class(frags, tmp_path):
     assert report[0]["layers_checked"] == ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6",
                                            "conv7", "fc1"]
     assert report[0]["first_differing_layer"] is None
+
+
+def test_every_layer_of_the_shipped_model_alone(frags, tmp_path, shipped_build):
+    """Each layer run in isolation (input by backdoor, ``first_layer``) on the golden layer dump
+    of a real fragment and on random integers: outputs and per-layer cycles exact."""
+    model = load(default_model_path())
+    report = simulate_layers(model, HwParams(), frags.x[123], tmp_path, build_dir=shipped_build)
+    names = [layer.name for layer in model.layers]
+    assert [(r["layer"], r["input"]) for r in report] == \
+        [(n, source) for n in names for source in ("dump", "random")]
+    assert all(r["output_match"] and r["cycles"] == r["expected_cycles"] for r in report)
+
+
+def test_a_layer_mismatch_is_reported_with_its_layer(tmp_path):
+    from ecg_alq.intmodel import save
+    from ecg_alq.sim.runner import SimulationFailed
+
+    geometry = [conv(4, 5, stride=2, padding=2, pool_kernel=2, pool_stride=2),
+                conv(3, 3, padding=1), dense(4)]
+    model = random_model(geometry, input_length=40, seed=2, empty_groups=0.3)
+    other = random_model(geometry, input_length=40, seed=2, empty_groups=0.3)
+    other.layers[1].bias = other.layers[1].bias + 3000
+    other.layers[1].bias_bits = 14
+    save(other, tmp_path / "other.npz")
+    with pytest.raises(SimulationFailed, match=r"l2 \(dump input\): \d+ values differ"):
+        simulate_layers(model, HwParams(2, 3), random_fragments(1, 40, seed=3)[0], tmp_path,
+                        golden_model=str(tmp_path / "other.npz"))
 
 
 def test_default_configuration_is_within_115_percent_of_ideal():

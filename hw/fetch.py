@@ -1,0 +1,137 @@
+"""The window fetch: from one chunk's position in an activation memory to the ``simd``
+activations the lanes see (one per accelerator).
+
+Activations are stored position-major (``element = position * channels + channel``) across
+``simd`` banks: element ``e`` lives in bank ``e % simd``, row ``e // simd``. A chunk is ``simd``
+consecutive elements of a convolution window starting at element ``element`` = ``(row, off)``
+in that layout, so it spans row ``row`` of banks ``off..simd-1`` and row ``row + 1`` of banks
+``0..off-1``; the unit drives every bank's read address (combinationally, in the issue cycle),
+then rotates the banks' read data so that lane input ``i`` gets element ``element + i``.
+
+Zero padding and the end of the reduction are masks, not memory: input ``i`` is forced to 0
+unless ``lo <= i < hi`` with ``lo = clamp(-element, 0, simd)`` (elements before the first
+position are left padding) and ``hi = min(left, clamp(in_elements - element, 0, simd))``
+(elements past the last position are right padding; ``left`` is how much of the window's
+fan-in this chunk still covers). In the first layer the banks hold raw ADC samples and each is
+preprocessed on the way: ``clamp(rshift(x - mean, input_shift), -2^(A-1), 2^(A-1) - 1)``
+(the integer model's input stage, ``docs/model-file.md``); other layers' activations pass as
+they are (unsigned, ``act_bits``).
+
+Timing: addresses in the issue cycle (n); the memories answer in n + 1 (``data``); ``feed`` is
+registered and valid in n + 2 (the accelerator's ``FEED``). ``off``, ``lo``, ``hi`` are
+delayed inside; ``raw`` and ``mean`` must hold still while a layer runs.
+
+Ports::
+
+    row          In  signed(row_width)    the chunk's first row (issue cycle)
+    off          In  range(simd)          the chunk's first bank (issue cycle)
+    element      In  signed(element_width)  the chunk's first element index (issue cycle)
+    in_elements  In  element_width        the layer's input elements: in_length * in_channels
+    left         In  element_width        fan-in elements from this chunk to the window's end
+    addr         Out array of simd x row_width   each bank's read address (issue cycle)
+    data         In  array of simd x max(11, act_bits)   each bank's read data (cycle n + 1)
+    raw          In  1                    the banks hold raw samples: preprocess them
+    mean         In  11                   the fragment's rounded mean (raw samples only)
+    feed         Out array of simd x signed(act_bits + 1)   the chunk's activations (n + 2)
+
+:class:`FetchModel` is the behavioural reference of the same interface.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ecg_alq.hw.params import must_be_positive, reject
+from ecg_alq.intmodel.spec import rshift
+
+RAW_BITS = 11  #: MIT-BIH ADC samples
+
+
+class WindowFetch(wiring.Component):
+    def __init__(self, simd: int, act_bits: int, input_shift: int, row_width: int,
+                 element_width: int):
+        must_be_positive(self, simd=simd, act_bits=act_bits, row_width=row_width,
+                         element_width=element_width)
+        if not (isinstance(input_shift, int) and input_shift >= 0):
+            reject(self, f"input_shift must be an integer >= 0, got {input_shift!r}")
+        self.simd, self.act_bits, self.input_shift = simd, act_bits, input_shift
+        self.row_width, self.element_width = row_width, element_width
+        self.data_width = max(RAW_BITS, act_bits)
+        super().__init__({
+            "row": In(signed(row_width)), "off": In(range(simd)),
+            "element": In(signed(element_width)), "in_elements": In(unsigned(element_width)),
+            "left": In(unsigned(element_width)),
+            "addr": Out(data.ArrayLayout(unsigned(row_width), simd)),
+            "data": In(data.ArrayLayout(unsigned(self.data_width), simd)),
+            "raw": In(1), "mean": In(RAW_BITS),
+            "feed": Out(data.ArrayLayout(signed(act_bits + 1), simd)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        S, A, sh = self.simd, self.act_bits, self.input_shift
+        for b in range(S):
+            m.d.comb += self.addr[b].eq(self.row + (b < self.off))
+        # masks, computed in the issue cycle and delayed with the offset
+        e = self.element
+        lo, hi = Signal(range(S + 1)), Signal(range(S + 1))
+        avail = self.in_elements - e
+        hi_v = Mux(avail < S, Mux(avail < 0, 0, avail), S)
+        m.d.comb += [lo.eq(Mux(e < 0, Mux(-e > S, S, -e), 0)),
+                     hi.eq(Mux(self.left < hi_v, self.left, hi_v))]
+        d_off, d_lo, d_hi = Signal(range(S)), Signal(range(S + 1)), Signal(range(S + 1))
+        m.d.sync += [d_off.eq(self.off), d_lo.eq(lo), d_hi.eq(hi)]
+        # cycle n + 1: rotate, preprocess, mask, register
+        in_lo, in_hi = -(1 << (A - 1)), (1 << (A - 1)) - 1
+        for i in range(S):
+            bank = Signal(range(2 * S), name=f"bank{i}")
+            m.d.comb += bank.eq(Mux(d_off + i >= S, d_off + i - S, d_off + i))
+            x = self.data[bank]
+            centred = Signal(signed(RAW_BITS + 2), name=f"centred{i}")
+            m.d.comb += centred.eq(x[:RAW_BITS] - self.mean)
+            shifted = (centred + (1 << (sh - 1))) >> sh if sh > 0 else centred
+            pre = Mux(shifted < in_lo, in_lo, Mux(shifted > in_hi, in_hi, shifted))
+            value = Mux(self.raw, pre, x[:A])
+            m.d.sync += self.feed[i].eq(Mux((i >= d_lo) & (i < d_hi), value, 0))
+        return m
+
+
+class FetchModel:
+    """Behavioural reference of :class:`WindowFetch`.
+
+    ``addresses(row, off)`` gives the issue cycle's bank addresses; ``step(...)`` is called once
+    per cycle with that cycle's inputs and returns ``feed`` as it reads in that cycle (the
+    result of the inputs two cycles earlier).
+    """
+
+    def __init__(self, simd: int, act_bits: int, input_shift: int):
+        self.simd, self.act_bits, self.input_shift = simd, act_bits, input_shift
+        self.issued = None  # (off, lo, hi) of the previous cycle
+        self.feed = [0] * simd
+
+    def addresses(self, row: int, off: int) -> list[int]:
+        return [row + (b < off) for b in range(self.simd)]
+
+    def masks(self, element: int, in_elements: int, left: int) -> tuple[int, int]:
+        S = self.simd
+        lo = min(S, max(0, -element))
+        hi = min(left, min(S, max(0, in_elements - element)))
+        return lo, hi
+
+    def preprocess(self, x: int, mean: int) -> int:
+        lo, hi = -(1 << (self.act_bits - 1)), (1 << (self.act_bits - 1)) - 1
+        return int(min(hi, max(lo, int(rshift(x - mean, self.input_shift)))))
+
+    def step(self, off, element, in_elements, left, data_, raw, mean) -> list[int]:
+        out = self.feed
+        if self.issued is not None:
+            d_off, lo, hi = self.issued
+            S, A = self.simd, self.act_bits
+            words = [data_[(d_off + i) % S] for i in range(S)]
+            values = [self.preprocess(w % (1 << RAW_BITS), mean) if raw else w % (1 << A)
+                      for w in words]
+            self.feed = [v if lo <= i < hi else 0 for i, v in enumerate(values)]
+        self.issued = (off, *self.masks(element, in_elements, left))
+        return out
