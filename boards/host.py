@@ -1,0 +1,62 @@
+"""The host's side of the serial protocol: send fragments to a board, read back the results.
+
+:class:`BoardClient` works on any object with pyserial's ``write(bytes)`` and ``read(n)``
+(which returns fewer than ``n`` bytes when its timeout expires): a real serial port from
+:func:`open_port`, or the simulated line of the UART testbench (``sim/tb_link.py``).
+"""
+
+from __future__ import annotations
+
+from ecg_alq.boards import protocol as P
+from ecg_alq.errors import EcgAlqError
+
+DEFAULT_BAUD = 115_200
+
+
+def open_port(port: str, baud: int = DEFAULT_BAUD, timeout: float = 5.0):
+    """Open a serial port with pyserial; a clear error when it cannot be opened."""
+    try:
+        import serial
+    except ImportError as exc:  # pragma: no cover - pyserial is a dependency
+        raise EcgAlqError("pyserial is not installed: pip install pyserial") from exc
+    try:
+        return serial.Serial(port, baudrate=baud, timeout=timeout)
+    except (serial.SerialException, ValueError) as exc:
+        raise EcgAlqError(f"cannot open serial port {port!r} at {baud} baud: {exc}") from exc
+
+
+class BoardClient:
+    """Requests over a byte port. ``max_garbage``: bytes skipped while looking for a response's
+    sync byte before giving up."""
+
+    def __init__(self, port, max_garbage: int = 64):
+        self.port, self.max_garbage = port, max_garbage
+
+    def _read_exactly(self, n: int, what: str) -> bytes:
+        data = self.port.read(n)
+        if len(data) != n:
+            raise P.ProtocolError(f"the board stopped answering: {len(data)} of {n} bytes of "
+                                  f"the {what} arrived (wrong port, baud rate or bitstream?)")
+        return bytes(data)
+
+    def exchange(self, command: int, request: bytes):
+        """Send one request frame and return its decoded response."""
+        self.port.write(request)
+        skipped = 0
+        while True:
+            sync = self._read_exactly(1, "response")
+            if sync[0] == P.RESPONSE_SYNC:
+                break
+            skipped += 1
+            if skipped > self.max_garbage:
+                raise P.ProtocolError(f"no response sync byte in {skipped} bytes")
+        status = self._read_exactly(1, "response status")
+        rest = self._read_exactly(P.payload_length(command, status[0]) + 1, "response")
+        return P.parse_response(command, sync + status + rest)
+
+    def info(self) -> P.BoardInfo:
+        return self.exchange(P.INFO, P.info_request())
+
+    def classify(self, samples) -> P.Classification:
+        """Classify one fragment (``SAMPLES`` raw ADC values 0..2047)."""
+        return self.exchange(P.CLASSIFY, P.classify_request(samples))

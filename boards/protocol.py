@@ -1,0 +1,131 @@
+"""The serial protocol between a host and a board running the accelerator (version 1).
+
+Both directions are byte frames over an 8N1 UART; multi-byte numbers are little-endian. The
+board's side is :mod:`ecg_alq.boards.link`, the host's :mod:`ecg_alq.boards.host`; this module
+holds the constants and the pure encoding/decoding both share (and the testbench uses).
+
+Request (host -> board)::
+
+    0xA5  command  payload  crc8
+    command 0x01 CLASSIFY  payload: 3600 samples x 2 bytes, each 0..2047 (11-bit ADC value)
+    command 0x02 INFO      no payload
+
+Response (board -> host)::
+
+    0x5A  status  payload  crc8
+    status 0 OK
+      CLASSIFY payload: class id (1 byte, 1..17), 17 logits (4 bytes each, signed),
+                        cycles (4 bytes: compute cycles of this inference)
+      INFO payload:     protocol version (1), classes (1), pe (1), simd (1),
+                        model id (4: the first 4 bytes of the model file's SHA-256),
+                        clock (4: Hz)
+    any other status: no payload (see STATUS)
+
+``crc8`` is CRC-8 (polynomial 0x07, initial value 0, no reflection) over every byte after the
+sync byte. The board ignores bytes while it waits for a sync byte, so a host can always
+resynchronise by sending a fresh request. A request whose samples stop arriving for
+``timeout`` (a board parameter, 100 ms by default) is dropped with status TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecg_alq.errors import EcgAlqError
+
+VERSION = 1
+REQUEST_SYNC, RESPONSE_SYNC = 0xA5, 0x5A
+CLASSIFY, INFO = 0x01, 0x02
+SAMPLES = 3600
+SAMPLE_MAX = 2047
+LOGITS = 17
+
+OK, BAD_COMMAND, BAD_SAMPLE, BAD_CHECKSUM, TIMEOUT = 0, 1, 2, 3, 4
+STATUS = {OK: "ok", BAD_COMMAND: "unknown command", BAD_SAMPLE: "sample outside 0..2047",
+          BAD_CHECKSUM: "checksum mismatch", TIMEOUT: "request incomplete (timeout)"}
+
+CLASSIFY_PAYLOAD = 1 + 4 * LOGITS + 4  #: bytes of an OK CLASSIFY response's payload
+INFO_PAYLOAD = 12
+
+
+class ProtocolError(EcgAlqError):
+    """A malformed response, or a board that reported an error status."""
+
+
+def crc8(data: bytes, crc: int = 0) -> int:
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def frame(sync: int, body: bytes) -> bytes:
+    """``sync``, ``body``, CRC-8 of ``body``."""
+    return bytes([sync]) + body + bytes([crc8(body)])
+
+
+def classify_request(samples) -> bytes:
+    """The CLASSIFY request of one fragment (``SAMPLES`` integers in 0..2047)."""
+    values = [int(v) for v in samples]
+    if len(values) != SAMPLES:
+        raise EcgAlqError(f"a fragment has {SAMPLES} samples, got {len(values)}")
+    bad = [v for v in values if not 0 <= v <= SAMPLE_MAX]
+    if bad:
+        raise EcgAlqError(f"samples must be 11-bit ADC values 0..{SAMPLE_MAX}; got {bad[0]}")
+    return frame(REQUEST_SYNC, bytes([CLASSIFY]) + struct.pack(f"<{SAMPLES}H", *values))
+
+
+def info_request() -> bytes:
+    return frame(REQUEST_SYNC, bytes([INFO]))
+
+
+def model_id(path: str | Path) -> int:
+    """The model id a board reports: the first 4 bytes of the model file's SHA-256."""
+    return int.from_bytes(hashlib.sha256(Path(path).read_bytes()).digest()[:4], "little")
+
+
+@dataclass(frozen=True)
+class Classification:
+    class_id: int
+    logits: tuple[int, ...]
+    cycles: int
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    version: int
+    classes: int
+    pe: int
+    simd: int
+    model_id: int
+    clock_hz: int
+
+
+def payload_length(command: int, status: int) -> int:
+    if status != OK:
+        return 0
+    return CLASSIFY_PAYLOAD if command == CLASSIFY else INFO_PAYLOAD
+
+
+def parse_response(command: int, data: bytes):
+    """Decode one complete response frame (sync byte included) to a :class:`Classification` or
+    :class:`BoardInfo`; raise :class:`ProtocolError` on a malformed frame or an error status."""
+    if len(data) < 3 or data[0] != RESPONSE_SYNC:
+        raise ProtocolError(f"response does not start with 0x{RESPONSE_SYNC:02X}: {data[:8].hex()}")
+    status = data[1]
+    want = 3 + payload_length(command, status)
+    if len(data) != want:
+        raise ProtocolError(f"response of {len(data)} bytes, expected {want} (status {status})")
+    if crc8(data[1:-1]) != data[-1]:
+        raise ProtocolError("response checksum mismatch (line noise?)")
+    if status != OK:
+        raise ProtocolError(f"board reported status {status}: {STATUS.get(status, 'unknown')}")
+    body = data[2:-1]
+    if command == CLASSIFY:
+        cls, *rest = struct.unpack(f"<B{LOGITS}iI", body)
+        return Classification(cls, tuple(rest[:LOGITS]), rest[LOGITS])
+    return BoardInfo(*struct.unpack("<BBBBII", body))

@@ -1,0 +1,167 @@
+"""cocotb testbench of the board link (:class:`ecg_alq.boards.link.LinkTop`): the real host
+client (:class:`ecg_alq.boards.host.BoardClient`) talks to the simulated board through a
+simulated serial line.
+
+The testbench plays the line: :class:`SimLine` drives ``rx`` bit by bit and decodes ``tx``;
+:class:`SimPort` gives the client pyserial's ``write``/``read`` (with its timeout semantics) on
+top of it. This port object is the only stand-in: a physical serial port cannot exist in a
+simulation. The client runs in a thread (``cocotb.task.bridge``) and each port call resumes the
+simulation (``cocotb.task.resume``) until its bytes are sent or received.
+
+Scenarios, in one session without resets between them: INFO; good fragments (integer logits,
+class and cycles against the golden and cycle models); then each malformed request followed
+by a good one (the link must recover): a bad checksum, a sample above 2047, an unknown command,
+a request that stops half way (TIMEOUT), a byte with a broken stop bit, garbage before the sync
+byte. Config: ``model``, ``fragments`` (.npy), ``divisor``, ``model_id``, ``pe``, ``simd``,
+``clock_hz``, ``expected_cycles``, ``timeout_cycles``, ``report``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.task import bridge, resume
+from cocotb.triggers import FallingEdge, Timer
+
+from ecg_alq.boards import protocol as P
+from ecg_alq.boards.host import BoardClient
+from ecg_alq.intmodel import load
+from ecg_alq.intmodel.golden import GoldenModel
+from ecg_alq.sim.runner import config
+
+CLOCK_NS = 10
+
+
+class SimLine:
+    """Both directions of the simulated UART line (8N1, ``divisor`` clock cycles per bit)."""
+
+    def __init__(self, dut, divisor: int):
+        self.dut, self.bit_ns = dut, divisor * CLOCK_NS
+        self.received = bytearray()
+
+    async def send(self, data: bytes, broken_stop: int | None = None) -> None:
+        """Drive ``data`` on ``rx``; the byte at index ``broken_stop`` gets a 0 stop bit."""
+        for i, byte in enumerate(data):
+            stop = 0 if i == broken_stop else 1
+            for bit in [0] + [(byte >> k) & 1 for k in range(8)] + [stop]:
+                self.dut.rx.value = bit
+                await Timer(self.bit_ns, unit="ns")
+            if stop == 0:
+                self.dut.rx.value = 1
+                await Timer(self.bit_ns, unit="ns")
+
+    async def monitor(self) -> None:
+        """Decode every byte the board sends on ``tx`` into ``received``."""
+        while True:
+            await FallingEdge(self.dut.tx)
+            await Timer(self.bit_ns * 3 // 2, unit="ns")
+            byte = 0
+            for k in range(8):
+                byte |= int(self.dut.tx.value) << k
+                await Timer(self.bit_ns, unit="ns")
+            assert int(self.dut.tx.value) == 1, "the board sent a byte without its stop bit"
+            self.received.append(byte)
+
+    async def receive(self, n: int, timeout_ns: int) -> bytes:
+        """Up to ``n`` received bytes, waiting at most ``timeout_ns`` (pyserial's ``read``)."""
+        waited = 0
+        while len(self.received) < n and waited < timeout_ns:
+            await Timer(10 * self.bit_ns, unit="ns")
+            waited += 10 * self.bit_ns
+        out = bytes(self.received[:n])
+        del self.received[:n]
+        return out
+
+
+class SimPort:
+    """pyserial's ``write``/``read`` on the simulated line, for a client in a bridge thread."""
+
+    def __init__(self, line: SimLine, timeout_ns: int):
+        self.line, self.timeout_ns = line, timeout_ns
+        self.broken_stop: int | None = None  # set to break the stop bit of one byte of a write
+
+    def write(self, data: bytes) -> int:
+        resume(self.line.send)(bytes(data), self.broken_stop)
+        self.broken_stop = None
+        return len(data)
+
+    def read(self, n: int) -> bytes:
+        return resume(self.line.receive)(n, self.timeout_ns)
+
+
+def session(client: BoardClient, port: SimPort, x: np.ndarray) -> list[dict]:
+    """The scenarios (blocking code, as a user's program would be)."""
+    log = []
+
+    def attempt(name, fn):
+        try:
+            result = fn()
+            log.append({"scenario": name, "ok": True, "result": result.__dict__})
+        except P.ProtocolError as exc:
+            log.append({"scenario": name, "ok": False, "error": str(exc)})
+
+    good = P.classify_request(x[0])
+    attempt("info", client.info)
+    for k in range(len(x)):
+        attempt(f"fragment {k}", lambda k=k: client.classify(x[k]))
+    attempt("bad checksum", lambda: client.exchange(P.CLASSIFY, good[:-1] + bytes([good[-1] ^ 1])))
+    attempt("recovery 1", lambda: client.classify(x[0]))
+    samples = [int(v) for v in x[0]]
+    samples[1234] = 4095
+    body = bytes([P.CLASSIFY]) + b"".join(v.to_bytes(2, "little") for v in samples)
+    attempt("bad sample", lambda: client.exchange(P.CLASSIFY, P.frame(P.REQUEST_SYNC, body)))
+    command = next(c for c in range(0x70, 0x80) if P.crc8(bytes([c])) != P.REQUEST_SYNC)
+    attempt("unknown command", lambda: client.exchange(command, P.frame(P.REQUEST_SYNC,
+                                                                        bytes([command]))))
+    attempt("timeout", lambda: client.exchange(P.CLASSIFY, good[:202]))
+    port.broken_stop = 500
+    attempt("broken stop bit", lambda: client.exchange(P.CLASSIFY, good))
+    attempt("garbage, then a request", lambda: client.exchange(P.CLASSIFY,
+                                                               b"\x00\x13\x37" + good))
+    return log
+
+
+@cocotb.test()
+async def link_serves_the_host_client(dut):
+    cfg = config()
+    x = np.load(cfg["fragments"])
+    golden = GoldenModel(load(cfg["model"]))
+    want = golden.logits(x)
+    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+    dut.rx.value = 1
+    dut.rst.value = 1
+    await Timer(5 * CLOCK_NS, unit="ns")
+    dut.rst.value = 0
+    line = SimLine(dut, cfg["divisor"])
+    cocotb.start_soon(line.monitor())
+    # the client's read timeout: the longest a response can take to start and finish
+    timeout_ns = (2 * cfg["expected_cycles"] + cfg["timeout_cycles"]
+                  + 200 * 10 * cfg["divisor"]) * CLOCK_NS
+    port = SimPort(line, timeout_ns)
+    log = await bridge(session)(BoardClient(port), port, x)
+    if cfg.get("report"):
+        with open(cfg["report"], "w") as fh:
+            json.dump(log, fh, default=list)
+    by = {entry["scenario"]: entry for entry in log}
+    info = by["info"]["result"]
+    assert by["info"]["ok"] and (info["pe"], info["simd"], info["model_id"], info["clock_hz"],
+                                 info["classes"], info["version"]) == \
+        (cfg["pe"], cfg["simd"], cfg["model_id"], cfg["clock_hz"], P.LOGITS, P.VERSION), info
+    for k in range(len(x)):
+        r = by[f"fragment {k}"]
+        assert r["ok"], r
+        assert list(r["result"]["logits"]) == want[k].tolist(), f"fragment {k}: logits differ"
+        assert r["result"]["class_id"] == int(np.argmax(want[k])) + 1, f"fragment {k}: class"
+        assert r["result"]["cycles"] == cfg["expected_cycles"], f"fragment {k}: cycles"
+    expected_errors = {"bad checksum": P.BAD_CHECKSUM, "bad sample": P.BAD_SAMPLE,
+                       "unknown command": P.BAD_COMMAND, "timeout": P.TIMEOUT,
+                       "broken stop bit": P.TIMEOUT}
+    for name, status in expected_errors.items():
+        r = by[name]
+        assert not r["ok"] and f"status {status}:" in r["error"], (name, r)
+    for name in ("recovery 1", "garbage, then a request"):
+        r = by[name]
+        assert r["ok"] and list(r["result"]["logits"]) == want[0].tolist(), (name, r)

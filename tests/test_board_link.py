@@ -1,0 +1,76 @@
+"""The serial protocol and the board link: the pure encoding (CRC, frames, errors), the UART's
+parameter checks, and the host client against the board's link top-level in Verilator, malformed
+requests included (the testbench plays the serial line; see ``sim/tb_link.py``)."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from ecg_alq.boards import protocol as P
+from ecg_alq.boards.link import LinkTop
+from ecg_alq.boards.uart import UartRx, UartTx
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.hw.cycles import network_cycles
+from ecg_alq.hw.params import HardwareParamError, HwParams
+from ecg_alq.hw.plan import plan_network
+from ecg_alq.intmodel import load
+from ecg_alq.intmodel.shipped import default_model_path
+from ecg_alq.intmodel.synthetic import conv, dense, random_model
+from ecg_alq.sim.network import spread_rows
+from ecg_alq.sim.runner import run
+
+
+def test_crc8_is_the_standard_one():
+    assert P.crc8(b"123456789") == 0xF4  # CRC-8 (poly 0x07) check value
+    assert P.crc8(b"") == 0
+
+
+def test_requests_are_checked_and_responses_decoded():
+    request = P.classify_request(np.arange(P.SAMPLES) % 2048)
+    assert len(request) == 3 + 2 * P.SAMPLES and request[:2] == bytes([P.REQUEST_SYNC, P.CLASSIFY])
+    assert P.crc8(request[1:-1]) == request[-1]
+    with pytest.raises(EcgAlqError, match="3600 samples, got 10"):
+        P.classify_request(range(10))
+    with pytest.raises(EcgAlqError, match="0..2047; got 2048"):
+        P.classify_request([2048] * P.SAMPLES)
+    logits = list(range(-8, 9))
+    ok = P.frame(P.RESPONSE_SYNC, bytes([P.OK]) + struct.pack("<B17iI", 3, *logits, 1234))
+    assert P.parse_response(P.CLASSIFY, ok) == P.Classification(3, tuple(logits), 1234)
+    with pytest.raises(P.ProtocolError, match="checksum mismatch"):
+        P.parse_response(P.CLASSIFY, ok[:-1] + bytes([ok[-1] ^ 0xFF]))
+    with pytest.raises(P.ProtocolError, match="74 bytes, expected 76"):
+        P.parse_response(P.CLASSIFY, ok[:-2])
+    error = P.frame(P.RESPONSE_SYNC, bytes([P.BAD_SAMPLE]))
+    with pytest.raises(P.ProtocolError, match="status 2: sample outside 0..2047"):
+        P.parse_response(P.CLASSIFY, error)
+
+
+def test_impossible_link_parameters_are_rejected():
+    with pytest.raises(HardwareParamError, match="at least 4, got 3"):
+        UartRx(3)
+    with pytest.raises(HardwareParamError, match="divisor must be a positive integer"):
+        UartTx(0)
+    small = random_model([conv(2, 3), dense(4)], input_length=50, seed=1)
+    with pytest.raises(HardwareParamError, match="3600-sample fragments and 17 logits"):
+        LinkTop(small, HwParams(), 12_000_000, 115_200, 1000)
+    with pytest.raises(HardwareParamError, match="baud must be a positive integer"):
+        LinkTop(load(default_model_path()), HwParams(), 12_000_000, 0, 1000)
+
+
+def test_host_client_against_the_link_in_verilator(frags, tmp_path):
+    model = load(default_model_path())
+    params = HwParams()
+    clock_hz, divisor, timeout = 12_000_000, 8, 30_000
+    mid = P.model_id(default_model_path())
+    top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid)
+    rows = spread_rows(frags.label, 2)
+    np.save(tmp_path / "x.npy", frags.x[rows])
+    cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
+           "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
+           "clock_hz": clock_hz, "timeout_cycles": timeout,
+           "expected_cycles": network_cycles(plan_network(model, params)).total,
+           "report": str(tmp_path / "link.json")}
+    run(top, "link", "tb_link", tmp_path / "sim", cfg)
