@@ -60,3 +60,22 @@ class BoardClient:
     def classify(self, samples) -> P.Classification:
         """Classify one fragment (``SAMPLES`` raw ADC values 0..2047)."""
         return self.exchange(P.CLASSIFY, P.classify_request(samples))
+
+
+def classify_all(client: BoardClient, x, model_id: int | None = None, progress=None) -> list:
+    """Classify every fragment of ``x`` (int (N, SAMPLES)) on the board; first ask the board
+    which model it runs and refuse to go on if it is not ``model_id`` (when given).
+    ``progress(done, total)`` is called after each fragment."""
+    info = client.info()
+    if info.version != P.VERSION:
+        raise EcgAlqError(f"the board speaks protocol version {info.version}, this client "
+                          f"{P.VERSION}: rebuild the bitstream or update ecg-alq")
+    if model_id is not None and info.model_id != model_id:
+        raise EcgAlqError(f"the board runs model {info.model_id:08x}, not {model_id:08x}: build "
+                          f"and load the bitstream of this model (ecg-alq build --model ...)")
+    results = []
+    for k, fragment in enumerate(x):
+        results.append(client.classify(fragment))
+        if progress:
+            progress(k + 1, len(x))
+    return results

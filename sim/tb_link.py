@@ -8,8 +8,9 @@ top of it. This port object is the only stand-in: a physical serial port cannot 
 simulation. The client runs in a thread (``cocotb.task.bridge``) and each port call resumes the
 simulation (``cocotb.task.resume``) until its bytes are sent or received.
 
-Scenarios, in one session without resets between them: INFO; good fragments (integer logits,
-class and cycles against the golden and cycle models); then each malformed request followed
+Scenarios, in one session without resets between them: INFO; good fragments through
+:func:`~ecg_alq.boards.host.classify_all` (what ``ecg-alq board classify`` runs; integer logits,
+class and cycles against the golden and cycle models); a model id the board does not run; then each malformed request followed
 by a good one (the link must recover): a bad checksum, a sample above 2047, an unknown command,
 a request that stops half way (TIMEOUT), a byte with a broken stop bit, garbage before the sync
 byte. Config: ``model``, ``fragments`` (.npy), ``divisor``, ``model_id``, ``pe``, ``simd``,
@@ -27,7 +28,8 @@ from cocotb.task import bridge, resume
 from cocotb.triggers import FallingEdge, Timer
 
 from ecg_alq.boards import protocol as P
-from ecg_alq.boards.host import BoardClient
+from ecg_alq.boards.host import BoardClient, classify_all
+from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
 from ecg_alq.sim.runner import config
@@ -92,7 +94,7 @@ class SimPort:
         return resume(self.line.receive)(n, self.timeout_ns)
 
 
-def session(client: BoardClient, port: SimPort, x: np.ndarray) -> list[dict]:
+def session(client: BoardClient, port: SimPort, x: np.ndarray, model_id: int) -> list[dict]:
     """The scenarios (blocking code, as a user's program would be)."""
     log = []
 
@@ -105,8 +107,16 @@ def session(client: BoardClient, port: SimPort, x: np.ndarray) -> list[dict]:
 
     good = P.classify_request(x[0])
     attempt("info", client.info)
-    for k in range(len(x)):
-        attempt(f"fragment {k}", lambda k=k: client.classify(x[k]))
+    try:  # what `ecg-alq board classify` runs
+        for k, r in enumerate(classify_all(client, x, model_id=model_id)):
+            log.append({"scenario": f"fragment {k}", "ok": True, "result": r.__dict__})
+    except P.ProtocolError as exc:
+        log.append({"scenario": "fragment 0", "ok": False, "error": str(exc)})
+    try:
+        classify_all(client, x[:1], model_id=model_id ^ 1)
+        log.append({"scenario": "wrong model", "ok": True})
+    except EcgAlqError as exc:
+        log.append({"scenario": "wrong model", "ok": False, "error": str(exc)})
     attempt("bad checksum", lambda: client.exchange(P.CLASSIFY, good[:-1] + bytes([good[-1] ^ 1])))
     attempt("recovery 1", lambda: client.classify(x[0]))
     samples = [int(v) for v in x[0]]
@@ -141,7 +151,7 @@ async def link_serves_the_host_client(dut):
     timeout_ns = (2 * cfg["expected_cycles"] + cfg["timeout_cycles"]
                   + 200 * 10 * cfg["divisor"]) * CLOCK_NS
     port = SimPort(line, timeout_ns)
-    log = await bridge(session)(BoardClient(port), port, x)
+    log = await bridge(session)(BoardClient(port), port, x, cfg["model_id"])
     if cfg.get("report"):
         with open(cfg["report"], "w") as fh:
             json.dump(log, fh, default=list)
@@ -162,6 +172,7 @@ async def link_serves_the_host_client(dut):
     for name, status in expected_errors.items():
         r = by[name]
         assert not r["ok"] and f"status {status}:" in r["error"], (name, r)
+    assert not by["wrong model"]["ok"] and "not" in by["wrong model"]["error"], by["wrong model"]
     for name in ("recovery 1", "garbage, then a request"):
         r = by[name]
         assert r["ok"] and list(r["result"]["logits"]) == want[0].tolist(), (name, r)

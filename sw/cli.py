@@ -265,6 +265,60 @@ def cmd_sim(args) -> int:
     return 0
 
 
+def cmd_board_classify(args) -> int:
+    from ecg_alq.boards.host import BoardClient, classify_all, open_port
+    from ecg_alq.boards.protocol import model_id
+    from ecg_alq.classes import CLASS_NAMES
+    from ecg_alq.intmodel.golden import GoldenModel
+    from ecg_alq.intmodel.shipped import default_model_path
+    from ecg_alq.predict import load_npy
+    from ecg_alq.preprocess import check_raw
+
+    model = args.model or default_model_path()
+    x = load_npy(args.input)
+    x = check_raw(x.reshape(1, -1) if x.ndim == 1 else x, what=args.input)
+    port = open_port(args.port, args.baud, timeout=args.timeout)
+    done = classify_all(BoardClient(port), x, model_id=model_id(model),
+                        progress=lambda k, n: print(f"\r{k}/{n} fragment(s)", end="",
+                                                    file=sys.stderr, flush=True))
+    print(file=sys.stderr)
+    golden = GoldenModel(model).logits(x) if args.check else None
+    rows = []
+    for k, r in enumerate(done):
+        row = {"index": k, "class_id": r.class_id, "class": CLASS_NAMES[r.class_id - 1],
+               "cycles": r.cycles, "logits": list(r.logits)}
+        if golden is not None:
+            row["matches_golden"] = list(r.logits) == golden[k].tolist()
+        rows.append(row)
+        print(f"{k}: class {r.class_id} ({row['class']}), {r.cycles} cycles"
+              + ("" if golden is None else f", golden model {'equal' if row['matches_golden'] else 'DIFFERENT'}"))
+    if args.out:
+        from ecg_alq.atomic import write_json
+
+        write_json(args.out, {"port": args.port, "model": str(model), "results": rows})
+        print(f"wrote {args.out}")
+    if golden is not None and not all(r["matches_golden"] for r in rows):
+        raise EcgAlqError("the board's logits differ from the golden model's")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from ecg_alq.boards.build import build
+    from ecg_alq.intmodel.shipped import default_model_path
+
+    model = args.model or default_model_path()
+    out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
+    print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
+    s = build(args.board, model, _hw_params(args), out, baud=args.baud)
+    used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
+                     if v["used"])
+    print(f"{s['device']}: {used}")
+    print(f"Fmax {s['fmax_mhz']:.1f} MHz at a {s['clock_mhz']:.1f} MHz clock; "
+          f"{s['cycles_per_inference']} cycles = {s['latency_ms']:.2f} ms per fragment")
+    print(f"bitstream {s['bitstream']}; report {out / 'report.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ecg_alq.quant.alq import AlqConfig
     from ecg_alq.quant.baselines import BaselineConfig
@@ -370,6 +424,27 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--out", default=str(DEFAULT_RUNS / "sim"), help="work folder")
     sm.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
     sm.set_defaults(func=cmd_sim)
+
+    bu = sub.add_parser("build", help="bitstream for a board (yosys + nextpnr + packer) and report")
+    bu.add_argument("--board", required=True, choices=["icebreaker", "ulx3s"])
+    hw_options(bu)
+    bu.add_argument("--baud", type=int, default=115_200, help="UART baud rate (default 115200)")
+    bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
+    bu.set_defaults(func=cmd_build)
+
+    bd = sub.add_parser("board", help="talk to a board running the accelerator")
+    bsub = bd.add_subparsers(dest="board_command", required=True, metavar="ACTION")
+    bc = bsub.add_parser("classify", help="send fragments over the serial port, print the classes")
+    bc.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
+    bc.add_argument("--input", required=True, help=".npy of raw fragments, (N, 3600) or (3600,)")
+    bc.add_argument("--model", help="the model file the bitstream was built from (default: the "
+                    "shipped one); the board must report the same model id")
+    bc.add_argument("--baud", type=int, default=115_200, help="baud rate (default 115200)")
+    bc.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    bc.add_argument("--check", action="store_true",
+                    help="compare every logit with the golden model (bit-exact check)")
+    bc.add_argument("--out", help="write the results as JSON")
+    bc.set_defaults(func=cmd_board_classify)
 
     f = sub.add_parser("flow", help="the main job: data check, training of one fold, ALQ, report")
     add_options(f, TrainConfig)

