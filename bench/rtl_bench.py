@@ -4,7 +4,8 @@ model's accelerator, and cycles against the ideal for several PE/SIMD points.
     .venv/bin/python bench/rtl_bench.py [--chunk 50] [--points 4x8,2x8,8x8,8x16] [--check 2]
 
 1. Default configuration (pe 4, simd 8): the 1000 fragments in chunks (resumable: a finished
-   chunk's ``runs/rtl/chunk-K/report.json`` is read back). Every fragment's integer logits and
+   chunk's ``runs/rtl/chunk-K/chunk.json`` is read back when it was simulated on the same RTL,
+   by the SHA-256 of the Verilog). Every fragment's integer logits and
    class are compared with the golden model and its cycle count with the cycle model; the
    simulation wall time is measured.
 2. Each PE/SIMD point: expected cycles from the cycle model against the ideal
@@ -16,6 +17,7 @@ Writes ``bench/results/rtl_bench.json`` and regenerates ``docs/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import statistics
@@ -38,11 +40,24 @@ REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/rtl_bench.py"
 
 
-def run_chunk(model, params, x, rows, work: Path, build: Path) -> dict:
-    """Simulate one chunk (reusing a finished one); returns its report and wall time."""
+def design_key(model, params) -> str:
+    """SHA-256 of the accelerator's Verilog: a finished chunk is reused only for the same RTL."""
+    from amaranth.back import verilog
+
+    from ecg_alq.hw.accelerator import Accelerator
+
+    text = verilog.convert(Accelerator(model, params), name="accel")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_chunk(model, params, x, rows, work: Path, build: Path, key: str) -> dict:
+    """Simulate one chunk (reusing one finished with the same RTL); returns its report and
+    wall time."""
     done = work / "chunk.json"
     if done.exists():
-        return json.loads(done.read_text())
+        old = json.loads(done.read_text())
+        if old.get("design") == key:
+            return old
     t0 = time.perf_counter()
     try:
         simulate(model, params, x[rows], work, build_dir=build, idle=0.0, backpressure=0.0)
@@ -53,7 +68,7 @@ def run_chunk(model, params, x, rows, work: Path, build: Path) -> dict:
     for r in report:
         r["row"] = int(rows[r["index"]])
     result = {"rows": [int(r) for r in rows], "report": report, "failure": failure,
-              "seconds": time.perf_counter() - t0}
+              "seconds": time.perf_counter() - t0, "design": key}
     atomic.write_json(done, result)
     return result
 
@@ -72,11 +87,12 @@ def main(argv=None) -> int:
     params = HwParams()
     expected = network_cycles(plan_network(model, params)).total
     n = len(frags.label)
+    key = design_key(model, params)
     chunks = []
     for k, start in enumerate(range(0, n, args.chunk)):
         rows = list(range(start, min(n, start + args.chunk)))
         res = run_chunk(model, params, frags.x, rows, args.runs / f"chunk-{k}",
-                        args.runs / "build-default")
+                        args.runs / "build-default", key)
         chunks.append(res)
         reps = res["report"]
         bad = sum(not (r["logits_match"] and r["class_match"]) for r in reps)
@@ -101,7 +117,7 @@ def main(argv=None) -> int:
         hp = HwParams(pe=pe, simd=simd)
         cyc = network_cycles(plan_network(model, hp))
         work = args.runs / f"point-{pe}x{simd}"
-        res = run_chunk(model, hp, frags.x, rows, work, work / "build")
+        res = run_chunk(model, hp, frags.x, rows, work, work / "build", design_key(model, hp))
         measured = sorted({r["cycles"] for r in res["report"]})
         points.append({"pe": pe, "simd": simd, "expected_cycles": cyc.total,
                        "measured_cycles": measured, "ideal": cyc.ideal, "ratio": cyc.ratio,

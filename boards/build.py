@@ -66,23 +66,33 @@ def parse_report(path: Path) -> dict:
 
 
 def _overuse(log: str) -> list[str]:
-    """Lines of a nextpnr log that say which resource is over-used."""
-    return [line.strip() for line in log.splitlines()
-            if re.search(r"(\d+)/\s*(\d+)\s+\d+%", line) or "Unable to place" in line
-            or "too many" in line.lower()]
+    """What a failed nextpnr log says: each over-used resource as ``NAME used/available``, and
+    its ERROR lines."""
+    out = []
+    for line in log.splitlines():
+        hit = re.search(r"(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", line)
+        if hit and int(hit.group(2)) > int(hit.group(3)):
+            out.append(f"{hit.group(1)} {hit.group(2)}/{hit.group(3)}")
+        elif line.startswith("ERROR"):
+            out.append(line.strip())
+    return out
 
 
 def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
-          baud: int = 115_200, seed: int = 1) -> dict:
+          baud: int = 115_200, clock_mhz: float | None = None, seed: int = 1) -> dict:
     spec = board(board_name)
     params.validate()
     model = load(model_path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    top = BoardTop(spec, model, params, baud, model_id=model_id(model_path))
+    top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
+                   model_id=model_id(model_path))
     platform = spec.platform()
     ice40 = board_name == "icebreaker"
-    options = {"nextpnr_opts": f"--report {NAME}.report.json --timing-allow-fail --seed {seed}"}
+    # --freq: the target of every clock (a PLL's output net may lose the name amaranth's
+    # constraint refers to)
+    options = {"nextpnr_opts": f"--report {NAME}.report.json --timing-allow-fail --seed {seed} "
+                               f"--freq {top.clock_hz / 1e6:.3f}"}
     if ice40 and params.alpha_mult == "dsp":
         options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
     env_before = dict(os.environ)
@@ -102,13 +112,15 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     if failure is not None:
         lines = _overuse(log)
         raise BuildFailed(f"{board_name}: place and route failed ({spec.device}); "
-                          + ("; ".join(lines[-6:]) if lines else f"see {log_path}"))
+                          + ("; ".join(lines[:6]) if lines else f"see {log_path}")
+                          + f" (log: {log_path})")
     report = parse_report(out / f"{NAME}.report.json")
     cycles = network_cycles(top.link.accel.plan).total
-    clock_mhz = spec.oscillator_hz / 1e6
+    clock_mhz = top.clock_hz / 1e6
     summary = {
         "board": board_name, "device": spec.device, "parameters": params.to_dict(),
         "model": str(model_path), "clock_mhz": clock_mhz, "baud": baud,
+        "pll": top.pll.params if top.pll else None,
         "fmax_mhz": report["fmax_mhz"], "resources": report["resources"],
         "cycles_per_inference": cycles,
         "latency_ms": cycles / (clock_mhz * 1e3),

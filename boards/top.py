@@ -3,7 +3,7 @@
 :data:`BOARDS` names the supported boards and what a top-level needs of each: the
 ``amaranth-boards`` platform, the oscillator, the LEDs. Every top-level runs the link on the
 board oscillator's clock domain, takes the USB serial port's ``rx``/``tx`` pins and shows the
-accelerator's state on LEDs: ``busy`` on the first, then the class id of the last fragment in
+accelerator's state on LEDs (a PLL makes another clock when asked, :mod:`ecg_alq.boards.clocks`): ``busy`` on the first, then the class id of the last fragment in
 binary (5 LEDs, 1..17), and on the ULX3S an error LED for the last request's status.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from amaranth import Elaboratable, Module
 
+from ecg_alq.boards.clocks import PllClockDomain, PllSetting, ecp5_pll, ice40_pll
 from ecg_alq.boards.link import LinkTop
 from ecg_alq.boards.protocol import OK
 from ecg_alq.errors import EcgAlqError
@@ -24,6 +25,8 @@ from ecg_alq.intmodel.spec import IntModel
 class Board:
     name: str
     device: str
+    family: str  #: "ice40" or "ecp5" (which PLL)
+    oscillator: str  #: the oscillator's resource name
     oscillator_hz: int
     busy_led: int  #: index of the ``led`` resource that shows busy
     class_leds: tuple[int, ...]  #: ``led`` resources of the class id, least significant first
@@ -33,7 +36,9 @@ class Board:
         if self.name == "icebreaker":
             from amaranth_boards.icebreaker import ICEBreakerPlatform
 
-            return ICEBreakerPlatform()
+            platform = ICEBreakerPlatform()
+            platform.add_resources(platform.break_off_pmod)  # the snap-off's 5 LEDs
+            return platform
         from amaranth_boards.ulx3s import ULX3S_85F_Platform
 
         return ULX3S_85F_Platform()
@@ -41,8 +46,9 @@ class Board:
 
 BOARDS = {
     # iCEBreaker: LEDs 0, 1 on the board (red, green), 2..6 on the PMOD2 snap-off
-    "icebreaker": Board("icebreaker", "iCE40UP5K-SG48", 12_000_000, 0, (2, 3, 4, 5, 6), None),
-    "ulx3s": Board("ulx3s", "LFE5U-85F", 25_000_000, 0, (1, 2, 3, 4, 5), 7),
+    "icebreaker": Board("icebreaker", "iCE40UP5K-SG48", "ice40", "clk12", 12_000_000, 0,
+                        (2, 3, 4, 5, 6), None),
+    "ulx3s": Board("ulx3s", "LFE5U-85F", "ecp5", "clk25", 25_000_000, 0, (1, 2, 3, 4, 5), 7),
 }
 
 
@@ -52,17 +58,31 @@ def board(name: str) -> Board:
     return BOARDS[name]
 
 
+def clock_setting(spec: Board, clock_hz: float | None) -> PllSetting | None:
+    """None for the oscillator's own frequency, else the PLL setting for ``clock_hz``."""
+    if clock_hz is None or clock_hz == spec.oscillator_hz:
+        return None
+    if clock_hz <= 0:
+        raise EcgAlqError(f"the clock must be positive, got {clock_hz / 1e6} MHz")
+    search = ice40_pll if spec.family == "ice40" else ecp5_pll
+    return search(spec.oscillator_hz, clock_hz)
+
+
 class BoardTop(Elaboratable):
-    """The link on ``spec``'s pins, clocked by its oscillator."""
+    """The link on ``spec``'s pins, clocked by its oscillator or, for ``clock_hz``, a PLL."""
 
     def __init__(self, spec: Board, model: IntModel, params: HwParams, baud: int,
-                 timeout_s: float = 0.1, model_id: int = 0):
+                 clock_hz: float | None = None, timeout_s: float = 0.1, model_id: int = 0):
         self.spec = spec
-        self.link = LinkTop(model, params, spec.oscillator_hz, baud,
-                            max(1, int(timeout_s * spec.oscillator_hz)), model_id)
+        self.pll = clock_setting(spec, clock_hz)
+        self.clock_hz = self.pll.output_hz if self.pll else spec.oscillator_hz
+        hz = int(round(self.clock_hz))
+        self.link = LinkTop(model, params, hz, baud, max(1, int(timeout_s * hz)), model_id)
 
     def elaborate(self, platform):
         m = Module()
+        if self.pll is not None:
+            m.submodules.clocks = PllClockDomain(self.spec.oscillator, self.pll)
         m.submodules.link = link = self.link
         uart = platform.request("uart", 0)
         m.d.comb += [link.rx.eq(uart.rx.i), uart.tx.o.eq(link.tx)]

@@ -34,6 +34,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.fetch import RAW_BITS, WindowFetch
 from ecg_alq.hw.lane import LATENCY, Lane
 from ecg_alq.hw.params import HwParams
@@ -41,11 +42,9 @@ from ecg_alq.hw.plan import plan_network
 from ecg_alq.hw.pool import PoolUnit
 from ecg_alq.hw.writer import Writer, write_layout
 from ecg_alq.hw.tables import BUF_A, BUF_B, SRC_INPUT, build_tables
+from ecg_alq.hw.timing import FLUSH, MEAN_CYCLES
 from ecg_alq.intmodel.spec import IntModel
 
-FEED = 2  #: cycles from issuing a chunk to the lanes seeing it
-FLUSH = FEED + LATENCY + 2  #: cycles after the last issue until its emission is in a FIFO
-MEAN_CYCLES = 24  #: the restoring divider of the mean (23 quotient bits + 1)
 
 
 def _width(n: int) -> int:
@@ -57,9 +56,12 @@ def _bits(n: int) -> int:
     return max(1, int(n).bit_length())
 
 
-def fifo_depth(tables) -> int:
-    """Entries of each lane's output FIFO: all channels a lane owns, plus two."""
-    return tables.max_local + 2
+def fifo_depth(plan) -> int:
+    """Entries of each lane's output FIFO: one more than the cycle model's replay of the writer
+    ever finds waiting in a lane's FIFO (a push needs a free entry at the start of its cycle).
+    Exactly what the schedule needs; the sticky ``error`` would show if the RTL ever needed
+    more, and every simulation checks it."""
+    return max(lc.fifo_depth for lc in network_cycles(plan).layers) + 1
 
 
 class Accelerator(wiring.Component):
@@ -93,7 +95,7 @@ class Accelerator(wiring.Component):
             "bias": signed(T.bias_width), "ch_row": self.row_w, "ch_off": _bits(S)})
         self.zero_layout = data.StructLayout({"row": self.row_w, "off": _bits(S),
                                               "level": T.act_bits})
-        self.fifo_depth = fifo_depth(T)
+        self.fifo_depth = fifo_depth(self.plan)
         self.fifo_width = write_layout(S, self.row_w, T.act_bits).size - 1
         # element indices of chunks: from the most negative window start to past the end
         reach = max(max(-c.start, c.in_elements + c.fan_in + 2 * S) for c in T.layers)
@@ -250,23 +252,34 @@ class Accelerator(wiring.Component):
                                   "close": 1, "close_slot": range(T.max_windows + 1),
                                   "ubase_row": signed(row_w), "ubase_off": range(S + 1)})
         s1 = Signal(side)
-        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks - 1), s1.open.eq(open_v), s1.open_slot.eq(slot_o),
-                     s1.close.eq(close_v), s1.close_slot.eq(slot_c), s1.ubase_row.eq(ubase_row),
-                     s1.ubase_off.eq(ubase_off)]
+        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks - 1), s1.open.eq(open_v),
+                     s1.open_slot.eq(slot_o), s1.close.eq(close_v), s1.close_slot.eq(slot_c),
+                     s1.ubase_row.eq(ubase_row), s1.ubase_off.eq(ubase_off)]
 
-        # ---------------------------------------------------------- stage 1: rotate, mask
-        # (in the fetch unit; its ``feed`` is registered like the tables' words below)
+        # ---------------------------------------------------------- stages 1..FEED-1
+        # The fetch unit registers the banks' words, then rotates and masks them into ``feed``;
+        # the tables' words and the sideband are delayed alongside, to reach the lanes with it.
         s2 = Signal(side)
-        entries = [Signal(pass_layout, name=f"entry{i}") for i in range(PE)]
-        signs2 = [Signal(S, name=f"signs{i}") for i in range(PE)]
-        m.d.sync += s2.eq(s1)
+        # (datapath registers: no reset; only ``issue`` decides whether a chunk is real)
+        entries = [Signal(pass_layout, name=f"entry{i}", reset_less=True) for i in range(PE)]
+        signs2 = [Signal(S, name=f"signs{i}", reset_less=True) for i in range(PE)]
+        s1q = Signal(side)
+        entries_q = [Signal(pass_layout, name=f"entry_q{i}", reset_less=True) for i in range(PE)]
+        signs_q = [Signal(S, name=f"signs_q{i}", reset_less=True) for i in range(PE)]
+        m.d.sync += [s1q.eq(s1), s2.eq(s1q)]
         for i in range(PE):
-            m.d.sync += [entries[i].as_value().eq(pass_mems[i].data),
-                         signs2[i].eq(sign_mems[i].data)]
+            m.d.sync += [entries_q[i].as_value().eq(pass_mems[i].data),
+                         signs_q[i].eq(sign_mems[i].data),
+                         entries[i].eq(entries_q[i]), signs2[i].eq(signs_q[i])]
 
         # ---------------------------------------------------------- stage 2: lanes
         last_layer = layer == nl - 1
-        side_w = len(Cat(s2.as_value(), entries[0].as_value()))
+        # what the emission needs of the sideband and the pass entry, delayed with the lane
+        out_layout = data.StructLayout({
+            "open": 1, "open_slot": range(T.max_windows + 1), "close": 1,
+            "close_slot": range(T.max_windows + 1), "ubase_row": signed(row_w),
+            "ubase_off": range(S + 1), "channel": pass_layout["channel"].shape,
+            "local": pass_layout["local"].shape, "ch_row": self.row_w, "ch_off": _bits(S)})
         for i, lane in enumerate(lanes):
             e = entries[i]
             m.d.comb += [lane.acts.eq(fetch.feed), lane.signs.eq(signs2[i]),
@@ -274,14 +287,18 @@ class Accelerator(wiring.Component):
                          lane.alpha.eq(e.alpha), lane.first_basis.eq(e.first),
                          lane.last_basis.eq(e.last), lane.bias.eq(e.bias)]
             # sideband delayed alongside the lane's pipeline
-            delay = [Cat(s2.as_value(), e.as_value())]
+            first = Signal(out_layout, name=f"out{i}_0")
+            m.d.comb += [first.open.eq(s2.open), first.open_slot.eq(s2.open_slot),
+                         first.close.eq(s2.close), first.close_slot.eq(s2.close_slot),
+                         first.ubase_row.eq(s2.ubase_row), first.ubase_off.eq(s2.ubase_off),
+                         first.channel.eq(e.channel), first.local.eq(e.local),
+                         first.ch_row.eq(e.ch_row), first.ch_off.eq(e.ch_off)]
+            delay = [first]
             for d in range(LATENCY):
-                r = Signal(side_w, name=f"side{i}_{d}")
+                r = Signal(out_layout, name=f"out{i}_{d + 1}", reset_less=True)
                 m.d.sync += r.eq(delay[-1])
                 delay.append(r)
-            out_side = Signal(side, name=f"out_side{i}")
-            out_entry = Signal(pass_layout, name=f"out_entry{i}")
-            m.d.comb += Cat(out_side.as_value(), out_entry.as_value()).eq(delay[-1])
+            out_side = out_entry = delay[-1]
 
             # finalize: logits, or requantize + pool + emit
             res = lane.result

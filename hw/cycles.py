@@ -19,11 +19,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import asdict, dataclass
 
-from ecg_alq.hw.accelerator import FEED, FLUSH, MEAN_CYCLES
-from ecg_alq.hw.lane import LATENCY
 from ecg_alq.hw.plan import LayerPlan, NetworkPlan
-
-EMIT_DELAY = FEED + LATENCY + 2  #: issue of a channel's last chunk -> its value readable in the FIFO
+from ecg_alq.hw.timing import EMIT_DELAY, FLUSH, MEAN_CYCLES
 
 
 @dataclass(frozen=True)

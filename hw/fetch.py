@@ -17,9 +17,11 @@ preprocessed on the way: ``clamp(rshift(x - mean, input_shift), -2^(A-1), 2^(A-1
 (the integer model's input stage, ``docs/model-file.md``); other layers' activations pass as
 they are (unsigned, ``act_bits``).
 
-Timing: addresses in the issue cycle (n); the memories answer in n + 1 (``data``); ``feed`` is
-registered and valid in n + 2 (the accelerator's ``FEED``). ``off``, ``lo``, ``hi`` are
-delayed inside; ``raw`` and ``mean`` must hold still while a layer runs.
+Timing: addresses in the issue cycle (n); the memories answer in n + 1 (``data``), which is
+registered as it is (block RAM outputs are slow); rotation, preprocessing and masks work on
+the registered words in n + 2, and ``feed`` is registered and valid in n + 3 (:data:`LATENCY`,
+the accelerator's ``FEED``). ``off``, ``lo``, ``hi`` are delayed inside; ``raw`` and ``mean``
+must hold still while a layer runs.
 
 Ports::
 
@@ -47,6 +49,7 @@ from ecg_alq.hw.params import must_be_positive, reject
 from ecg_alq.intmodel.spec import rshift
 
 RAW_BITS = 11  #: MIT-BIH ADC samples
+LATENCY = 3  #: cycles from the issue cycle to ``feed``
 
 
 class WindowFetch(wiring.Component):
@@ -83,18 +86,22 @@ class WindowFetch(wiring.Component):
                      hi.eq(Mux(self.left < hi_v, self.left, hi_v))]
         d_off, d_lo, d_hi = Signal(range(S)), Signal(range(S + 1)), Signal(range(S + 1))
         m.d.sync += [d_off.eq(self.off), d_lo.eq(lo), d_hi.eq(hi)]
-        # cycle n + 1: rotate, preprocess, mask, register
+        # cycle n + 1: the memories' words are registered
+        words = Signal.like(self.data, reset_less=True)
+        e_off, e_lo, e_hi = Signal.like(d_off), Signal.like(d_lo), Signal.like(d_hi)
+        m.d.sync += [words.eq(self.data), e_off.eq(d_off), e_lo.eq(d_lo), e_hi.eq(d_hi)]
+        # cycle n + 2: rotate, preprocess, mask, register
         in_lo, in_hi = -(1 << (A - 1)), (1 << (A - 1)) - 1
         for i in range(S):
             bank = Signal(range(2 * S), name=f"bank{i}")
-            m.d.comb += bank.eq(Mux(d_off + i >= S, d_off + i - S, d_off + i))
-            x = self.data[bank]
+            m.d.comb += bank.eq(Mux(e_off + i >= S, e_off + i - S, e_off + i))
+            x = words[bank]
             centred = Signal(signed(RAW_BITS + 2), name=f"centred{i}")
             m.d.comb += centred.eq(x[:RAW_BITS] - self.mean)
             shifted = (centred + (1 << (sh - 1))) >> sh if sh > 0 else centred
             pre = Mux(shifted < in_lo, in_lo, Mux(shifted > in_hi, in_hi, shifted))
             value = Mux(self.raw, pre, x[:A])
-            m.d.sync += self.feed[i].eq(Mux((i >= d_lo) & (i < d_hi), value, 0))
+            m.d.sync += self.feed[i].eq(Mux((i >= e_lo) & (i < e_hi), value, 0))
         return m
 
 
@@ -103,12 +110,13 @@ class FetchModel:
 
     ``addresses(row, off)`` gives the issue cycle's bank addresses; ``step(...)`` is called once
     per cycle with that cycle's inputs and returns ``feed`` as it reads in that cycle (the
-    result of the inputs two cycles earlier).
+    result of the issue :data:`LATENCY` cycles earlier, with the data of the cycle after it).
     """
 
     def __init__(self, simd: int, act_bits: int, input_shift: int):
         self.simd, self.act_bits, self.input_shift = simd, act_bits, input_shift
         self.issued = None  # (off, lo, hi) of the previous cycle
+        self.fetched = None  # (off, lo, hi, data) registered in the previous cycle
         self.feed = [0] * simd
 
     def addresses(self, row: int, off: int) -> list[int]:
@@ -126,12 +134,13 @@ class FetchModel:
 
     def step(self, off, element, in_elements, left, data_, raw, mean) -> list[int]:
         out = self.feed
-        if self.issued is not None:
-            d_off, lo, hi = self.issued
+        if self.fetched is not None:
+            d_off, lo, hi, data_q = self.fetched
             S, A = self.simd, self.act_bits
-            words = [data_[(d_off + i) % S] for i in range(S)]
+            words = [data_q[(d_off + i) % S] for i in range(S)]
             values = [self.preprocess(w % (1 << RAW_BITS), mean) if raw else w % (1 << A)
                       for w in words]
             self.feed = [v if lo <= i < hi else 0 for i, v in enumerate(values)]
+        self.fetched = None if self.issued is None else (*self.issued, list(data_))
         self.issued = (off, *self.masks(element, in_elements, left))
         return out

@@ -77,22 +77,22 @@ class Lane(wiring.Component):
         m = Module()
         # stage A: signed adder tree of the chunk
         terms = [Mux(self.signs[i], self.acts[i], -self.acts[i]) for i in range(self.simd)]
-        chunk = Signal(signed(self.psum_width))
+        chunk = Signal(signed(self.psum_width), reset_less=True)
         a_valid, a_last = Signal(), Signal()
-        a_alpha = Signal(self.alpha_bits)
+        a_alpha = Signal(self.alpha_bits, reset_less=True)
         a_first, a_lastb = Signal(), Signal()
-        a_bias = Signal(signed(self.acc_width))
+        a_bias = Signal(signed(self.acc_width), reset_less=True)
         m.d.sync += [chunk.eq(_tree_sum(terms)), a_valid.eq(self.valid),
                      a_last.eq(self.valid & self.last_chunk), a_alpha.eq(self.alpha),
                      a_first.eq(self.first_basis), a_lastb.eq(self.last_basis),
                      a_bias.eq(self.bias)]
         # stage B: the basis sum over the chunks of a pass
         psum = Signal(signed(self.psum_width))
-        b_sum = Signal(signed(self.psum_width))
+        b_sum = Signal(signed(self.psum_width), reset_less=True)
         b_valid = Signal()
-        b_alpha = Signal(self.alpha_bits)
+        b_alpha = Signal(self.alpha_bits, reset_less=True)
         b_first, b_lastb = Signal(), Signal()
-        b_bias = Signal(signed(self.acc_width))
+        b_bias = Signal(signed(self.acc_width), reset_less=True)
         total = psum + chunk
         m.d.sync += b_valid.eq(a_last)
         with m.If(a_valid):
@@ -101,17 +101,17 @@ class Lane(wiring.Component):
             m.d.sync += [b_sum.eq(total), b_alpha.eq(a_alpha), b_first.eq(a_first),
                          b_lastb.eq(a_lastb), b_bias.eq(a_bias)]
         # stage C: alpha x basis sum
-        prod = Signal(signed(self.psum_width + self.alpha_bits + 1))
+        prod = Signal(signed(self.psum_width + self.alpha_bits + 1), reset_less=True)
         if self.alpha_mult == "dsp":
             scaled = b_sum * b_alpha
         else:
             scaled = _tree_sum([Mux(b_alpha[k], b_sum << k, 0) for k in range(self.alpha_bits)])
         c_valid, c_first, c_lastb = Signal(), Signal(), Signal()
-        c_bias = Signal(signed(self.acc_width))
+        c_bias = Signal(signed(self.acc_width), reset_less=True)
         m.d.sync += [prod.eq(scaled), c_valid.eq(b_valid), c_first.eq(b_first),
                      c_lastb.eq(b_lastb), c_bias.eq(b_bias)]
         # stage D: the channel accumulator
-        acc = Signal(signed(self.acc_width))
+        acc = Signal(signed(self.acc_width), reset_less=True)
         new = Mux(c_first, c_bias, acc) + prod
         m.d.sync += self.result_valid.eq(c_valid & c_lastb)
         with m.If(c_valid):

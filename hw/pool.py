@@ -72,11 +72,12 @@ class PoolUnit(wiring.Component):
         wp = state.write_port()
         rp = state.read_port(transparent_for=(wp,))
         # stage F (one cycle later): the old slots are read, updated, written back, emitted
-        f_valid, f_q = Signal(), Signal(A)
-        f_open, f_open_slot = Signal(), Signal(range(W))
-        f_close, f_close_slot = Signal(), Signal(range(W))
-        f_local = Signal(range(self.channels))
-        f_row, f_off = Signal(signed(self.row_width + 1)), Signal(range(2 * S))
+        f_valid, f_q = Signal(), Signal(A, reset_less=True)  # only f_valid needs a reset
+        f_open, f_open_slot = Signal(reset_less=True), Signal(range(W), reset_less=True)
+        f_close, f_close_slot = Signal(), Signal(range(W), reset_less=True)
+        f_local = Signal(range(self.channels), reset_less=True)
+        f_row = Signal(signed(self.row_width + 1), reset_less=True)
+        f_off = Signal(range(2 * S), reset_less=True)
         m.d.comb += rp.addr.eq(self.local)
         m.d.sync += [f_valid.eq(self.valid), f_q.eq(q), f_open.eq(self.open),
                      f_open_slot.eq(self.open_slot), f_close.eq(self.close),

@@ -1,0 +1,85 @@
+"""Real builds of the shipped model's accelerator for the boards (issue 6): yosys, nextpnr and
+the packer from the YoWASP wheels, through ``ecg-alq build``'s library function.
+
+    .venv/bin/python bench/board_builds.py [--points ulx3s:4x8@62.5,icebreaker:4x8@12]
+
+Each point is ``board:PExSIMD@MHz``; a finished point (``runs/builds/<point>/point.json``) is
+reused when its parameters are unchanged. A point that does not fit or misses its clock is
+recorded with the tools' numbers, not dropped. Writes ``bench/results/board_builds.json`` and
+regenerates ``docs/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from ecg_alq import atomic
+from ecg_alq.boards.build import BuildFailed, build
+from ecg_alq.hw.params import HwParams
+from ecg_alq.intmodel.shipped import default_model_path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+COMMAND = ".venv/bin/python bench/board_builds.py"
+DEFAULT_POINTS = "ulx3s:4x8@62.5,ulx3s:8x16@50,icebreaker:4x8@12,icebreaker:2x8@12"
+
+
+def parse_point(text: str) -> tuple[str, int, int, float]:
+    board, rest = text.split(":")
+    size, mhz = rest.split("@")
+    pe, simd = (int(v) for v in size.split("x"))
+    return board, pe, simd, float(mhz)
+
+
+def run_point(text: str, runs: Path) -> dict:
+    board, pe, simd, mhz = parse_point(text)
+    work = runs / text.replace(":", "-").replace("@", "-")
+    done = work / "point.json"
+    model = default_model_path()
+    wanted = {"point": text, "board": board, "pe": pe, "simd": simd, "clock_mhz": mhz,
+              "model": model.name}
+    if done.exists():
+        old = json.loads(done.read_text())
+        if all(old.get(k) == v for k, v in wanted.items()):
+            return old
+    t0 = time.perf_counter()
+    try:
+        report = build(board, model, HwParams(pe=pe, simd=simd), work / "build", clock_mhz=mhz)
+        result = wanted | {"fits": True, "meets_timing": True, "report": report}
+    except BuildFailed as exc:
+        rep = work / "build" / "report.json"
+        result = wanted | {"fits": "does not fit" not in str(exc) and "place and route failed"
+                           not in str(exc), "meets_timing": False, "failure": str(exc),
+                           "report": json.loads(rep.read_text()) if rep.exists() else None}
+    result["seconds"] = time.perf_counter() - t0
+    atomic.write_json(done, result)
+    return result
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--points", default=DEFAULT_POINTS)
+    p.add_argument("--runs", type=Path, default=REPO / "runs" / "builds")
+    args = p.parse_args(argv)
+    points = []
+    for text in args.points.split(","):
+        res = run_point(text, args.runs)
+        points.append(res)
+        what = (f"Fmax {res['report']['fmax_mhz']:.1f} MHz, {res['report']['latency_ms']:.2f} ms"
+                if res.get("report") else res.get("failure", ""))
+        print(f"{text}: {'ok' if res.get('meets_timing') else 'FAILED'} {what} "
+              f"({res['seconds']:.0f} s)", flush=True)
+    atomic.write_json(BENCH / "results" / "board_builds.json",
+                      {"command": COMMAND, "points": points})
+    from results_md import write_results_md  # bench/ is the script's folder
+
+    write_results_md()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
