@@ -309,7 +309,7 @@ def cmd_build(args) -> int:
     model = args.model or default_model_path()
     out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
     print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
-    s = build(args.board, model, _hw_params(args), out, baud=args.baud)
+    s = build(args.board, model, _hw_params(args), out, baud=args.baud, clock_mhz=args.clock_mhz)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
@@ -429,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     bu.add_argument("--board", required=True, choices=["icebreaker", "ulx3s"])
     hw_options(bu)
     bu.add_argument("--baud", type=int, default=115_200, help="UART baud rate (default 115200)")
+    bu.add_argument("--clock-mhz", type=float,
+                    help="accelerator clock (a PLL makes it; default: the board oscillator)")
     bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
     bu.set_defaults(func=cmd_build)
 
