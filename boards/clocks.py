@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth import ClockDomain, ClockSignal, Elaboratable, Instance, Module, Signal
+from amaranth import ClockDomain, Elaboratable, Instance, Module, Signal
+from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 
 from ecg_alq.errors import EcgAlqError
@@ -76,16 +77,16 @@ def ecp5_pll(fin: float, fout: float) -> PllSetting:
 
 
 class PllClockDomain(Elaboratable):
-    """The ``sync`` domain at ``setting.output_hz``, from the board oscillator resource ``pin``
-    through the PLL; held in reset until the PLL locks. (Without a PLL a top-level simply uses
-    the platform's default clock.)"""
+    """Drives ``domain`` (defined by the top-level) at ``setting.output_hz`` from the board
+    oscillator resource ``pin`` through the PLL, held in reset until the PLL locks. (Without a
+    PLL a top-level simply uses the platform's default clock.)"""
 
-    def __init__(self, pin: str, setting: PllSetting):
-        self.pin, self.setting = pin, setting
+    def __init__(self, pin: str, setting: PllSetting, domain: ClockDomain):
+        self.pin, self.setting, self.domain = pin, setting, domain
 
     def elaborate(self, platform):
         m = Module()
-        m.domains.sync = cd_sync = ClockDomain("sync")
+        cd_sync = self.domain
         s, locked = self.setting, Signal()
         if s.family == "ice40":  # the oscillator pin feeds the PLL directly (no SB_IO)
             pad = platform.request(self.pin, 0, dir="-")
@@ -93,20 +94,20 @@ class PllClockDomain(Elaboratable):
                 "SB_PLL40_PAD", p_FEEDBACK_PATH="SIMPLE", p_PLLOUT_SELECT="GENCLK",
                 p_DIVR=s.params["DIVR"], p_DIVF=s.params["DIVF"], p_DIVQ=s.params["DIVQ"],
                 p_FILTER_RANGE=s.params["FILTER_RANGE"], i_PACKAGEPIN=pad.io,
-                i_RESETB=1, i_BYPASS=0, o_PLLOUTGLOBAL=ClockSignal("sync"), o_LOCK=locked)
+                i_RESETB=1, i_BYPASS=0, o_PLLOUTGLOBAL=cd_sync.clk, o_LOCK=locked)
         else:
-            clk_in = platform.request(self.pin, 0).i
+            m.submodules.clk_in = clk_in = io.Buffer("i", platform.request(self.pin, 0, dir="-"))
             m.submodules.pll = Instance(
                 "EHXPLLL", p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED",
                 p_STDBY_ENABLE="DISABLED", p_DPHASE_SOURCE="DISABLED", p_OUTDIVIDER_MUXA="DIVA",
                 p_CLKOP_ENABLE="ENABLED", p_CLKI_DIV=s.params["CLKI_DIV"],
                 p_CLKOP_DIV=s.params["CLKOP_DIV"], p_CLKOP_CPHASE=s.params["CLKOP_DIV"] - 1,
                 p_CLKOP_FPHASE=0, p_FEEDBK_PATH="CLKOP", p_CLKFB_DIV=s.params["CLKFB_DIV"],
-                i_RST=0, i_STDBY=0, i_CLKI=clk_in, o_CLKOP=ClockSignal("sync"),
-                i_CLKFB=ClockSignal("sync"), i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1,
+                i_RST=0, i_STDBY=0, i_CLKI=clk_in.i, o_CLKOP=cd_sync.clk,
+                i_CLKFB=cd_sync.clk, i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1,
                 i_PHASESTEP=1, i_PHASELOADREG=1, i_PLLWAKESYNC=0, i_ENCLKOP=0, o_LOCK=locked,
                 a_FREQUENCY_PIN_CLKI=f"{s.input_hz / 1e6:.6f}",
                 a_FREQUENCY_PIN_CLKOP=f"{s.output_hz / 1e6:.6f}")
-        m.submodules.reset = ResetSynchronizer(~locked, domain="sync")
+        m.submodules.reset = ResetSynchronizer(~locked, domain=cd_sync.name)
         platform.add_clock_constraint(cd_sync.clk, s.output_hz)
         return m

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth import Elaboratable, Module
+from amaranth import ClockDomain, Elaboratable, Module
+from amaranth.lib import io
 
 from ecg_alq.boards.clocks import PllClockDomain, PllSetting, ecp5_pll, ice40_pll
 from ecg_alq.boards.link import LinkTop
@@ -82,13 +83,19 @@ class BoardTop(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         if self.pll is not None:
-            m.submodules.clocks = PllClockDomain(self.spec.oscillator, self.pll)
+            m.domains.sync = cd_sync = ClockDomain("sync")
+            m.submodules.clocks = PllClockDomain(self.spec.oscillator, self.pll, cd_sync)
         m.submodules.link = link = self.link
-        uart = platform.request("uart", 0)
-        m.d.comb += [link.rx.eq(uart.rx.i), uart.tx.o.eq(link.tx)]
-        m.d.comb += platform.request("led", self.spec.busy_led).o.eq(link.busy)
-        for bit, index in enumerate(self.spec.class_leds):
-            m.d.comb += platform.request("led", index).o.eq(link.last_class[bit])
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [link.rx.eq(rx.i), tx.o.eq(link.tx)]
+        leds = [(self.spec.busy_led, link.busy)]
+        leds += [(index, link.last_class[bit]) for bit, index in enumerate(self.spec.class_leds)]
         if self.spec.error_led is not None:
-            m.d.comb += platform.request("led", self.spec.error_led).o.eq(link.status != OK)
+            leds.append((self.spec.error_led, link.status != OK))
+        for index, value in leds:
+            buf = io.Buffer("o", platform.request("led", index, dir="-"))
+            m.submodules[f"led{index}"] = buf
+            m.d.comb += buf.o.eq(value)
         return m

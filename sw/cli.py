@@ -319,6 +319,42 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_dse(args) -> int:
+    from ecg_alq.dse import run_dse
+    from ecg_alq.dse.space import load_spec
+
+    spec = load_spec(args.sweep) if args.sweep else {}
+
+    def ints(text):
+        try:
+            return [int(v) for v in text.split(",")]
+        except ValueError:
+            raise EcgAlqError(f"expected comma-separated integers, got {text!r}") from None
+
+    for name in ("pe", "simd"):
+        if getattr(args, name):
+            spec[name] = ints(getattr(args, name))
+    if args.models:
+        spec["models"] = args.models.split(",")
+    if args.boards:
+        spec["boards"] = args.boards.split(",")
+    if args.clock_mhz:
+        try:
+            spec["clock_mhz"] = {b: float(f) for b, f in
+                                 (item.split("=") for item in args.clock_mhz.split(","))}
+        except ValueError:
+            raise EcgAlqError(f"--clock-mhz takes board=MHz[,board=MHz], got "
+                              f"{args.clock_mhz!r}") from None
+    command = "ecg-alq " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["dse"] else "ecg-alq dse"
+    summary = run_dse(spec, args.out, workers=args.workers, cluster=args.cluster,
+                      prune=args.prune, command=command)
+    n = len(summary["points"])
+    ok = sum(bool(p.get("meets_timing")) for p in summary["points"])
+    print(f"{n} point(s), {ok} fit and meet timing; wrote {args.out}/points.csv, points.json, "
+          f"summary.md and the Pareto plots")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ecg_alq.quant.alq import AlqConfig
     from ecg_alq.quant.baselines import BaselineConfig
@@ -433,6 +469,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="accelerator clock (a PLL makes it; default: the board oscillator)")
     bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
     bu.set_defaults(func=cmd_build)
+
+    ds = sub.add_parser("dse", help="design-space exploration with real place and route "
+                        "(cached, resumable, parallel)")
+    ds.add_argument("--sweep", help="JSON sweep file (see docs/dse.md); options below override it")
+    ds.add_argument("--models", help="comma-separated integer model files (default: the shipped)")
+    ds.add_argument("--boards", help="comma-separated: icebreaker, ulx3s (default ulx3s)")
+    ds.add_argument("--pe", help="comma-separated lane counts, e.g. 2,4,8")
+    ds.add_argument("--simd", help="comma-separated SIMD widths, e.g. 4,8,16")
+    ds.add_argument("--clock-mhz", help="board=MHz[,board=MHz] (default icebreaker=12,ulx3s=50)")
+    ds.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    ds.add_argument("--cluster", help="Dask scheduler address (tcp://host:8786) to run on a cluster")
+    ds.add_argument("--prune", action="store_true",
+                    help="skip points the resource estimator (fitted on cached real points) "
+                    "finds hopeless")
+    ds.add_argument("--out", default=str(DEFAULT_RUNS / "dse"), help="output and cache folder")
+    ds.set_defaults(func=cmd_dse)
 
     bd = sub.add_parser("board", help="talk to a board running the accelerator")
     bsub = bd.add_subparsers(dest="board_command", required=True, metavar="ACTION")
