@@ -57,6 +57,24 @@ def tool_environment() -> dict[str, str]:
     return env
 
 
+#: block RAM shapes (width, depth) per family, and blocks per device
+RAM_SHAPES = {"ice40": [(16, 256), (8, 512), (4, 1024), (2, 2048)],
+              "ecp5": [(36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)]}
+RAM_BLOCKS = {"icebreaker": 30, "ulx3s": 208}
+SURELY_BLOCK_RAM = 2048  #: bits from which a memory is never put in logic by the tools
+
+
+def block_ram_lower_bound(memories: list[tuple[str, int, int]], family: str) -> dict[str, int]:
+    """Block RAMs that the memories of at least ``SURELY_BLOCK_RAM`` bits need, by kind (each
+    in its best shape); smaller ones may go to logic and are not counted."""
+    need: dict[str, int] = {}
+    for kind, width, depth in memories:
+        if width * depth >= SURELY_BLOCK_RAM:
+            blocks = min(-(-width // w) * -(-depth // d) for w, d in RAM_SHAPES[family])
+            need[kind] = need.get(kind, 0) + blocks
+    return need
+
+
 def parse_report(path: Path) -> dict:
     """nextpnr's ``--report`` JSON -> {"resources": {kind: {used, available}}, "fmax_mhz": ...,
     "constraint_mhz": ...} (the slowest clock when there are several)."""
@@ -91,6 +109,14 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     out.mkdir(parents=True, exist_ok=True)
     top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
                    model_id=model_id(model_path))
+    need = block_ram_lower_bound(top.link.accel.memories(), spec.family)
+    if sum(need.values()) > RAM_BLOCKS[board_name]:  # say so now, not after an hour of yosys
+        top.link._MustUse__silence = True
+        raise BuildFailed(
+            f"{board_name}: does not fit {spec.device}: its memories need at least "
+            f"{sum(need.values())} block RAMs, the device has {RAM_BLOCKS[board_name]} ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
+            + "); see docs/boards.md for the memory plan", fits=False)
     platform = spec.platform()
     ice40 = board_name == "icebreaker"
     # --freq: the target of every clock (a PLL's output net may lose the name amaranth's

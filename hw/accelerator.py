@@ -73,7 +73,8 @@ class Accelerator(wiring.Component):
         self.num_classes = model.num_classes
         self._layout()
         super().__init__({
-            "start": In(1), "first_layer": In(range(len(self.tables.layers))), "busy": Out(1), "done": Out(1), "cycles": Out(32), "error": Out(1),
+            "start": In(1), "first_layer": In(range(len(self.tables.layers))), "busy": Out(1),
+            "done": Out(1), "cycles": Out(32), "error": Out(1),
             "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
             "out_logit": Out(signed(self.logit_width)), "out_index": Out(5),
             "out_class": Out(5), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
@@ -101,19 +102,25 @@ class Accelerator(wiring.Component):
         reach = max(max(-c.start, c.in_elements + c.fan_in + 2 * S) for c in T.layers)
         self.element_w = _bits(reach) + 1
 
+    def memories(self) -> list[tuple[str, int, int]]:
+        """Every on-chip memory instance as (kind, width in bits, depth in words)."""
+        T, S, PE, A = self.tables, self.params.simd, self.params.pe, self.tables.act_bits
+        out = [("input_samples", RAW_BITS, self.in_rows)] * S
+        out += [("activations_a", A, self.buf_rows[BUF_A])] * S
+        out += [("activations_b", A, self.buf_rows[BUF_B])] * S
+        out += [("sign_bits", S, len(w)) for w in T.signs]
+        out += [("pass_tables", self.pass_layout.size, len(x)) for x in T.passes]
+        out += [("pooling_state", A * T.max_windows, max(1, T.max_local))] * PE
+        out += [("empty_channels", self.zero_layout.size, len(T.zeros))]
+        out += [("output_fifos", self.fifo_width, self.fifo_depth)] * PE
+        return out
+
     def memory_bits(self) -> dict[str, int]:
         """Bits of every on-chip memory, by kind (what the FPGA must hold)."""
-        T, S, PE = self.tables, self.params.simd, self.params.pe
-        return {
-            "input_samples": S * self.in_rows * RAW_BITS,
-            "activations_a": S * self.buf_rows[BUF_A] * T.act_bits,
-            "activations_b": S * self.buf_rows[BUF_B] * T.act_bits,
-            "sign_bits": sum(len(w) for w in T.signs) * S,
-            "pass_tables": sum(len(x) for x in T.passes) * self.pass_layout.size,
-            "pooling_state": PE * max(1, T.max_local) * T.act_bits * T.max_windows,
-            "empty_channels": len(T.zeros) * self.zero_layout.size,
-            "output_fifos": PE * self.fifo_depth * self.fifo_width,
-        }
+        bits: dict[str, int] = {}
+        for kind, width, depth in self.memories():
+            bits[kind] = bits.get(kind, 0) + width * depth
+        return bits
 
     def elaborate(self, platform):
         m = Module()

@@ -67,3 +67,15 @@ def test_a_build_that_misses_timing_says_so(small_model, tmp_path):
     with pytest.raises(BuildFailed, match=r"misses timing: Fmax [\d.]+ MHz < 200.0 MHz"):
         build("ulx3s", small_model, HwParams(pe=2, simd=4), tmp_path, clock_mhz=200)
     assert (tmp_path / "report.json").exists()
+
+
+def test_a_model_too_big_for_the_block_ram_is_refused_before_synthesis(tmp_path):
+    """The shipped model at pe 4 x simd 8 needs more block RAM than the iCE40UP5K has: the build
+    says so at once, with the numbers, instead of running yosys first."""
+    from ecg_alq.intmodel.shipped import default_model_path
+
+    with pytest.raises(BuildFailed, match=r"does not fit iCE40UP5K-SG48: its memories need at "
+                                          r"least \d+ block RAMs, the device has 30 \(") as exc:
+        build("icebreaker", default_model_path(), HwParams(), tmp_path)
+    assert not exc.value.fits and "sign_bits" in str(exc.value)
+    assert not (tmp_path / "ecg_alq.il").exists()
