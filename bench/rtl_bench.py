@@ -41,12 +41,13 @@ COMMAND = ".venv/bin/python bench/rtl_bench.py"
 
 
 def design_key(model, params) -> str:
-    """SHA-256 of the accelerator's Verilog: a finished chunk is reused only for the same RTL."""
+    """SHA-256 of the accelerator's Verilog (without source locations): a finished chunk is
+    reused only for the same RTL and the same fragments."""
     from amaranth.back import verilog
 
     from ecg_alq.hw.accelerator import Accelerator
 
-    text = verilog.convert(Accelerator(model, params), name="accel")
+    text = verilog.convert(Accelerator(model, params), name="accel", emit_src=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -56,7 +57,7 @@ def run_chunk(model, params, x, rows, work: Path, build: Path, key: str) -> dict
     done = work / "chunk.json"
     if done.exists():
         old = json.loads(done.read_text())
-        if old.get("design") == key:
+        if old.get("design") == key and old.get("rows") == [int(r) for r in rows]:
             return old
     t0 = time.perf_counter()
     try:

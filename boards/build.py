@@ -2,8 +2,8 @@
 top-level, and a report parsed from the tools.
 
 The report (``report.json`` in the output folder) holds the parameters, every resource kind
-nextpnr counts (used / available), the achieved and requested clock, and the latency per
-fragment at the achieved clock from the validated cycle model. A design that does not fit, or
+nextpnr counts (used / available), the clock (the PLL's actual output) and the achieved Fmax,
+and the latency per fragment at that clock from the validated cycle model. A design that does not fit, or
 misses the requested clock, raises :class:`BuildFailed` with those numbers.
 """
 
@@ -40,8 +40,9 @@ class BuildFailed(EcgAlqError):
 
 
 def tool_environment() -> dict[str, str]:
-    """Environment for amaranth's build scripts: the YoWASP tools of this interpreter's
-    environment (the ULX3S script also insists on a programmer, unused: ``true``)."""
+    """Environment for amaranth's build scripts (a copy of this process's, which is left alone):
+    the YoWASP tools of this interpreter's environment (the ULX3S script also insists on a
+    programmer, unused: ``true``)."""
     bindir = Path(sys.executable).parent
     env = dict(os.environ)
     for var, tool in TOOLS.items():
@@ -60,7 +61,6 @@ def tool_environment() -> dict[str, str]:
 #: block RAM shapes (width, depth) per family, and blocks per device
 RAM_SHAPES = {"ice40": [(16, 256), (8, 512), (4, 1024), (2, 2048)],
               "ecp5": [(36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)]}
-RAM_BLOCKS = {"icebreaker": 30, "ulx3s": 208}
 SURELY_BLOCK_RAM = 2048  #: bits from which a memory is never put in logic by the tools
 
 
@@ -101,20 +101,27 @@ def _overuse(log: str) -> list[str]:
 
 
 def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
-          baud: int = 115_200, clock_mhz: float | None = None, seed: int = 1) -> dict:
+          baud: int = 115_200, clock_mhz: float | None = None, seed: int = 1,
+          precheck: bool = True) -> dict:
+    """Build the bitstream of ``board_name`` for the model file; returns the report (also
+    ``out/report.json``). With ``precheck``, a design whose memories cannot fit the device's
+    block RAM is refused before synthesis; without, the tools run and report the overflow."""
     spec = board(board_name)
     params.validate()
     model = load(model_path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
+        (out / stale).unlink(missing_ok=True)
     top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
                    model_id=model_id(model_path))
     need = block_ram_lower_bound(top.link.accel.memories(), spec.family)
-    if sum(need.values()) > RAM_BLOCKS[board_name]:  # say so now, not after an hour of yosys
-        top.link._MustUse__silence = True
+    if precheck and sum(need.values()) > spec.ram_blocks:  # say so before synthesis
+        for part in (top.link, top.link.accel, top.link.uart_rx, top.link.uart_tx):
+            part._MustUse__silence = True  # built, deliberately never elaborated
         raise BuildFailed(
             f"{board_name}: does not fit {spec.device}: its memories need at least "
-            f"{sum(need.values())} block RAMs, the device has {RAM_BLOCKS[board_name]} ("
+            f"{sum(need.values())} block RAMs, the device has {spec.ram_blocks} ("
             + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
             + "); see docs/boards.md for the memory plan", fits=False)
     platform = spec.platform()
@@ -125,17 +132,13 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                                f"--freq {top.clock_hz / 1e6:.3f}"}
     if ice40 and params.alpha_mult == "dsp":
         options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
-    env_before = dict(os.environ)
-    os.environ.update(tool_environment())
     t0 = time.perf_counter()
-    try:
-        platform.build(top, name=NAME, build_dir=str(out), do_program=False, **options)
+    plan = platform.build(top, name=NAME, do_build=False, **options)
+    try:  # the tools' environment goes to their process only (builds may run in threads)
+        plan.execute_local(str(out), env=tool_environment())
         failure = None
     except subprocess.CalledProcessError as exc:
         failure = exc
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
     seconds = time.perf_counter() - t0
     log_path = out / f"{NAME}.tim"
     log = log_path.read_text(errors="replace") if log_path.exists() else ""

@@ -2,9 +2,9 @@
 
 :func:`ice40_pll` and :func:`ecp5_pll` search the PLL dividers for the frequency closest to
 the request within the datasheet ranges (iCE40: phase detector 10..133 MHz, VCO 533..1066 MHz,
-DIVR 0..15, DIVF 0..127, DIVQ 1..6; ECP5 EHXPLLL: phase detector 3.125..400 MHz, VCO
-400..800 MHz, CLKI_DIV and CLKOP_DIV 1..128, CLKFB_DIV 1..80), the same search icepll and
-ecppll do. :class:`PllClockDomain` makes the ``sync`` domain of a top-level from the
+DIVR 0..15, DIVF 0..127, DIVQ 1..6, output 16..275 MHz; ECP5 EHXPLLL: phase detector
+3.125..400 MHz, VCO 400..800 MHz, CLKI_DIV and CLKOP_DIV 1..128, CLKFB_DIV 1..80, output
+3.125..400 MHz), like icepll and ecppll (``tests/test_board_build.py`` compares with them). :class:`PllClockDomain` makes the ``sync`` domain of a top-level from the
 oscillator pin through the PLL, held in reset until the PLL locks.
 """
 
@@ -29,7 +29,13 @@ class PllSetting:
     params: dict  #: the primitive's parameters
 
 
+OUTPUT_MHZ = {"iCE40": (16.0, 275.0), "ECP5": (3.125, 400.0)}
+
+
 def _checked(best, family, fin, fout):
+    lo, hi = OUTPUT_MHZ[family]
+    if not lo * 1e6 <= fout <= hi * 1e6:
+        raise EcgAlqError(f"the {family} PLL makes {lo:g}..{hi:g} MHz, not {fout / 1e6:.3f} MHz")
     if best is None or abs(best.output_hz - fout) > TOLERANCE * fout:
         got = "" if best is None else f" (closest {best.output_hz / 1e6:.3f} MHz)"
         raise EcgAlqError(f"the {family} PLL cannot make {fout / 1e6:.3f} MHz from "
@@ -65,11 +71,10 @@ def ecp5_pll(fin: float, fout: float) -> PllSetting:
             continue
         for clkfb in range(1, 81):
             f = fpfd * clkfb
-            for clkop in range(1, 129):
-                if 400e6 <= f * clkop <= 800e6:
-                    break
-            else:
+            fitting = [c for c in range(1, 129) if 400e6 <= f * c <= 800e6]
+            if not fitting:
                 continue
+            clkop = min(fitting, key=lambda c: abs(f * c - 600e6))  # VCO mid-range, as ecppll
             if best is None or abs(f - fout) < abs(best.output_hz - fout):
                 best = PllSetting("ecp5", fin, f, {"CLKI_DIV": clki, "CLKFB_DIV": clkfb,
                                                    "CLKOP_DIV": clkop})

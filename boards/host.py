@@ -41,7 +41,19 @@ class BoardClient:
 
     def exchange(self, command: int, request: bytes):
         """Send one request frame and return its decoded response."""
-        self.port.write(request)
+        import serial
+
+        try:
+            if hasattr(self.port, "reset_input_buffer"):
+                self.port.reset_input_buffer()  # a late answer to an earlier request
+            self.port.write(request)
+            if hasattr(self.port, "flush"):
+                self.port.flush()  # the read timeout starts when the request is out
+            return self._response(command)
+        except serial.SerialException as exc:
+            raise P.ProtocolError(f"serial port error: {exc}") from None
+
+    def _response(self, command: int):
         skipped = 0
         while True:
             sync = self._read_exactly(1, "response")

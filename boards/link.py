@@ -37,6 +37,9 @@ from ecg_alq.hw.params import HwParams, must_be_positive, reject
 from ecg_alq.intmodel.spec import IntModel
 
 
+MAX_BAUD_ERROR = 0.02  #: a UART tolerates a few percent of bit-time error between the ends
+
+
 def crc8_next(m: Module, crc, byte) -> Signal:
     """The CRC-8 (polynomial 0x07) after one more byte: combinational logic added to ``m``
     (one signal per bit step, so that the expression does not grow with every step)."""
@@ -61,7 +64,11 @@ class LinkTop(wiring.Component):
         self.accel = Accelerator(model, params)
         if self.accel.logit_width > 32:
             reject(self, f"logits of {self.accel.logit_width} bits do not fit the protocol's 32")
-        self.divisor = clock_hz // baud
+        self.divisor = max(1, round(clock_hz / baud))
+        error = abs(clock_hz / self.divisor - baud) / baud
+        if error > MAX_BAUD_ERROR:
+            reject(self, f"{baud} baud from a {clock_hz / 1e6:g} MHz clock is {error:.1%} off "
+                         f"(at most {MAX_BAUD_ERROR:.0%} works): choose another baud rate")
         self.params, self.clock_hz, self.baud = params, clock_hz, baud
         self.timeout_cycles, self.model_id = timeout_cycles, model_id
         self.uart_rx, self.uart_tx = UartRx(self.divisor), UartTx(self.divisor)

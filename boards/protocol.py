@@ -85,6 +85,8 @@ def info_request() -> bytes:
 
 def model_id(path: str | Path) -> int:
     """The model id a board reports: the first 4 bytes of the model file's SHA-256."""
+    if not Path(path).is_file():
+        raise EcgAlqError(f"model file not found: {path}")
     return int.from_bytes(hashlib.sha256(Path(path).read_bytes()).digest()[:4], "little")
 
 
@@ -127,5 +129,7 @@ def parse_response(command: int, data: bytes):
     body = data[2:-1]
     if command == CLASSIFY:
         cls, *rest = struct.unpack(f"<B{LOGITS}iI", body)
+        if not 1 <= cls <= LOGITS:
+            raise ProtocolError(f"the board answered class id {cls}, outside 1..{LOGITS}")
         return Classification(cls, tuple(rest[:LOGITS]), rest[LOGITS])
     return BoardInfo(*struct.unpack("<BBBBII", body))

@@ -32,6 +32,9 @@ class Board:
     busy_led: int  #: index of the ``led`` resource that shows busy
     class_leds: tuple[int, ...]  #: ``led`` resources of the class id, least significant first
     error_led: int | None
+    logic_cells: int  #: LUT4s / logic cells of the FPGA
+    ram_blocks: int  #: block RAMs (iCE40 4 Kbit EBR, ECP5 18 Kbit DP16KD)
+    default_clock_mhz: float  #: what ``ecg-alq dse`` uses unless told otherwise
 
     def platform(self):
         if self.name == "icebreaker":
@@ -48,8 +51,10 @@ class Board:
 BOARDS = {
     # iCEBreaker: LEDs 0, 1 on the board (red, green), 2..6 on the PMOD2 snap-off
     "icebreaker": Board("icebreaker", "iCE40UP5K-SG48", "ice40", "clk12", 12_000_000, 0,
-                        (2, 3, 4, 5, 6), None),
-    "ulx3s": Board("ulx3s", "LFE5U-85F", "ecp5", "clk25", 25_000_000, 0, (1, 2, 3, 4, 5), 7),
+                        (2, 3, 4, 5, 6), None, logic_cells=5280, ram_blocks=30,
+                        default_clock_mhz=12.0),
+    "ulx3s": Board("ulx3s", "LFE5U-85F", "ecp5", "clk25", 25_000_000, 0, (1, 2, 3, 4, 5), 7,
+                   logic_cells=83640, ram_blocks=208, default_clock_mhz=50.0),
 }
 
 
@@ -61,10 +66,10 @@ def board(name: str) -> Board:
 
 def clock_setting(spec: Board, clock_hz: float | None) -> PllSetting | None:
     """None for the oscillator's own frequency, else the PLL setting for ``clock_hz``."""
+    if clock_hz is not None and clock_hz <= 0:
+        raise EcgAlqError(f"the clock must be positive, got {clock_hz / 1e6:g} MHz")
     if clock_hz is None or clock_hz == spec.oscillator_hz:
         return None
-    if clock_hz <= 0:
-        raise EcgAlqError(f"the clock must be positive, got {clock_hz / 1e6} MHz")
     search = ice40_pll if spec.family == "ice40" else ecp5_pll
     return search(spec.oscillator_hz, clock_hz)
 

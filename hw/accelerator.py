@@ -4,7 +4,8 @@ Architecture, schedule and cycle model: ``docs/hardware.md``; the schedule itsel
 by :mod:`ecg_alq.hw.plan` and :mod:`ecg_alq.hw.tables`. Dataflow of one layer:
 
     issue (t, p, f) -> activation banks, sign ROMs, pass tables (1 cycle read)
-      -> rotate/mask (and, in layer 0, preprocess the raw samples) -> feed registers
+      -> fetch unit: bank words registered, then rotated, masked (and, in layer 0, the raw
+         samples preprocessed) into feed registers (FEED cycles after the issue)
       -> lanes (LATENCY cycles) -> requantize, pool (per-lane state), emit (per-lane FIFO)
       -> writer (one activation per cycle into the destination buffer)
 

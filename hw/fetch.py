@@ -34,7 +34,7 @@ Ports::
     data         In  array of simd x max(11, act_bits)   each bank's read data (cycle n + 1)
     raw          In  1                    the banks hold raw samples: preprocess them
     mean         In  11                   the fragment's rounded mean (raw samples only)
-    feed         Out array of simd x signed(act_bits + 1)   the chunk's activations (n + 2)
+    feed         Out array of simd x signed(act_bits + 1)   the chunk's activations (n + 3)
 
 :class:`FetchModel` is the behavioural reference of the same interface.
 """

@@ -72,7 +72,7 @@ class PoolUnit(wiring.Component):
         wp = state.write_port()
         rp = state.read_port(transparent_for=(wp,))
         # stage F (one cycle later): the old slots are read, updated, written back, emitted
-        f_valid, f_q = Signal(), Signal(A, reset_less=True)  # only f_valid needs a reset
+        f_valid, f_q = Signal(), Signal(A, reset_less=True)  # f_valid, f_close keep a reset
         f_open, f_open_slot = Signal(reset_less=True), Signal(range(W), reset_less=True)
         f_close, f_close_slot = Signal(), Signal(range(W), reset_less=True)
         f_local = Signal(range(self.channels), reset_less=True)

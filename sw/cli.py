@@ -277,12 +277,13 @@ def cmd_board_classify(args) -> int:
     model = args.model or default_model_path()
     x = load_npy(args.input)
     x = check_raw(x.reshape(1, -1) if x.ndim == 1 else x, what=args.input)
+    golden = GoldenModel(model).logits(x) if args.check else None  # also checks the model file
+    expected_id = model_id(model)
     port = open_port(args.port, args.baud, timeout=args.timeout)
-    done = classify_all(BoardClient(port), x, model_id=model_id(model),
+    done = classify_all(BoardClient(port), x, model_id=expected_id,
                         progress=lambda k, n: print(f"\r{k}/{n} fragment(s)", end="",
                                                     file=sys.stderr, flush=True))
     print(file=sys.stderr)
-    golden = GoldenModel(model).logits(x) if args.check else None
     rows = []
     for k, r in enumerate(done):
         row = {"index": k, "class_id": r.class_id, "class": CLASS_NAMES[r.class_id - 1],
@@ -309,11 +310,13 @@ def cmd_build(args) -> int:
     model = args.model or default_model_path()
     out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
     print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
-    s = build(args.board, model, _hw_params(args), out, baud=args.baud, clock_mhz=args.clock_mhz)
+    s = build(args.board, model, _hw_params(args), out, baud=args.baud, clock_mhz=args.clock_mhz,
+              precheck=not args.force)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
-    print(f"Fmax {s['fmax_mhz']:.1f} MHz at a {s['clock_mhz']:.1f} MHz clock; "
+    fmax = "not reported" if s["fmax_mhz"] is None else f"{s['fmax_mhz']:.1f} MHz"
+    print(f"Fmax {fmax} at a {s['clock_mhz']:.3f} MHz clock; "
           f"{s['cycles_per_inference']} cycles = {s['latency_ms']:.2f} ms per fragment")
     print(f"bitstream {s['bitstream']}; report {out / 'report.json'}")
     return 0
@@ -462,12 +465,16 @@ def build_parser() -> argparse.ArgumentParser:
     sm.set_defaults(func=cmd_sim)
 
     bu = sub.add_parser("build", help="bitstream for a board (yosys + nextpnr + packer) and report")
-    bu.add_argument("--board", required=True, choices=["icebreaker", "ulx3s"])
+    from ecg_alq.boards.top import BOARDS
+
+    bu.add_argument("--board", required=True, choices=sorted(BOARDS))
     hw_options(bu)
     bu.add_argument("--baud", type=int, default=115_200, help="UART baud rate (default 115200)")
     bu.add_argument("--clock-mhz", type=float,
                     help="accelerator clock (a PLL makes it; default: the board oscillator)")
     bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
+    bu.add_argument("--force", action="store_true", help="run the tools even when the memories "
+                    "cannot fit the device's block RAM (to see the tools' numbers)")
     bu.set_defaults(func=cmd_build)
 
     ds = sub.add_parser("dse", help="design-space exploration with real place and route "

@@ -42,3 +42,18 @@ def quantized_run(trained_model, tmp_path_factory):
     cfg = AlqConfig(target_bits=1.5, rounds=1, epoch_basis=1, epoch_coord=1, top_k=0.5, pr=0.9)
     quantize(trained_model, cfg, out, log=lambda *a: None)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """A small random 17-class integer model of 3600-sample fragments (the serial protocol's
+    geometry): a board build of it takes about a minute."""
+    from ecg_alq.intmodel import save
+    from ecg_alq.intmodel.synthetic import conv, dense, random_model
+
+    model = random_model([conv(4, 16, stride=8, padding=4, pool_kernel=8, pool_stride=8),
+                          conv(4, 5, stride=2, padding=2, pool_kernel=4, pool_stride=4),
+                          dense(17)], input_length=3600, seed=3)
+    path = tmp_path_factory.mktemp("small") / "small.npz"
+    save(model, path)
+    return path

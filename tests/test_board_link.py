@@ -58,6 +58,8 @@ def test_impossible_link_parameters_are_rejected():
         LinkTop(small, HwParams(), 12_000_000, 115_200, 1000)
     with pytest.raises(HardwareParamError, match="baud must be a positive integer"):
         LinkTop(load(default_model_path()), HwParams(), 12_000_000, 0, 1000)
+    with pytest.raises(HardwareParamError, match=r"2000000 baud from a 25 MHz clock is 4.2% off"):
+        LinkTop(load(default_model_path()), HwParams(), 25_000_000, 2_000_000, 1000)
 
 
 def test_host_client_against_the_link_in_verilator(frags, tmp_path):

@@ -125,8 +125,10 @@ def test_default_configuration_is_within_115_percent_of_ideal():
     # the writer keeps up: no lane's FIFO ever holds more than the RTL gives it
     for params in (HwParams(), HwParams(8, 16), HwParams(16, 4), HwParams(1, 1)):
         plan = plan_network(model, params)
+        # the replayed writer keeps up: FIFOs of at most 3 entries (area on small FPGAs), far
+        # below one entry per channel a lane owns (what a schedule-blind design would need)
         deepest = max(lc.fifo_depth for lc in network_cycles(plan).layers)
-        assert 1 <= deepest < fifo_depth(plan) <= build_tables(plan).max_local + 2
+        assert 1 <= deepest <= 2 and fifo_depth(plan) <= 3 < build_tables(plan).max_local
 
 
 def test_impossible_hardware_parameters_are_rejected(quantized_run):

@@ -24,7 +24,7 @@ def run_dse(spec: dict, out: str | Path, workers: int = 2, cluster: str | None =
     points = expand(spec)
     out = Path(out)
     estimator = None
-    if prune:  # fit on whatever real points earlier runs left in the cache
+    if prune:  # fit on the real points earlier runs of this sweep left in ``out``
         known = [r for p in points if (r := cached(p, out)) is not None]
         estimator = ResourceEstimator.fit(known)
     results = run_sweep(points, out, workers=workers, cluster=cluster, estimator=estimator,

@@ -56,6 +56,7 @@ def evaluate(point: Point, work: str | Path) -> dict:
         rep = json.loads(rep_file.read_text()) if rep_file.exists() else None
         out |= {"fits": exc.fits, "meets_timing": False, "failure": str(exc)}
     if rep:
+        out["clock_actual_mhz"] = rep["clock_mhz"]
         res = rep["resources"]
 
         def used(*kinds):
@@ -65,8 +66,8 @@ def evaluate(point: Point, work: str | Path) -> dict:
                 "bram": used("DP16KD", "ICESTORM_RAM"), "spram": used("ICESTORM_SPRAM"),
                 "dsp": used("MULT18X18D", "ICESTORM_DSP"), "fmax_mhz": rep["fmax_mhz"],
                 "resources": res}
-    if out["meets_timing"]:
-        latency = cycles.total / (point.clock_mhz * 1e6)
+    if out["meets_timing"]:  # at the clock the PLL actually makes
+        latency = cycles.total / (rep["clock_mhz"] * 1e6)
         out |= {"latency_ms": latency * 1e3, "fragments_per_s": 1 / latency,
                 "realtime_margin": FRAGMENT_SECONDS / latency}
     else:

@@ -135,9 +135,10 @@ def _markdown(results: list[dict], estimator, figures: list[str], command: str) 
         for r in front) or "no model with a measured accuracy"))
     if estimator is not None and estimator.errors:
         lines += ["", "## Resource estimator", "",
-                  "Logic fitted per board as `a + b pe + c pe x simd + d simd` on the real points; "
+                  "Logic fitted per board and alpha multiplier as `a + b pe + c pe x simd + d simd` "
+                  "on the real points; "
                   "error by leave-one-out (each point predicted by a fit without it):", "",
-                  "| board | points | mean abs. error | mean abs. % error | max abs. error |",
+                  "| board / alpha | points | mean abs. error | mean abs. % error | max abs. error |",
                   "|---|---|---|---|---|"]
         for board, e in estimator.errors.items():
             lines.append(f"| {board} | {e['points']} | {e['mae']:.0f} | {e['mape']:.1f} % | "

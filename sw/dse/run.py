@@ -8,8 +8,8 @@ on an existing Dask cluster, where each point is one task: the same code scales 
 to a cluster. A progress bar shows points done and the estimated time left.
 
 With ``estimator`` (a fitted :class:`~ecg_alq.dse.estimator.ResourceEstimator`), points whose
-estimated logic exceeds the board by more than the estimator's own error are skipped before any
-place and route and reported as such.
+estimated logic minus twice the estimator's largest leave-one-out error still exceeds the board
+are skipped before any place and route and reported as such.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def run_sweep(points: list[Point], out: str | Path, workers: int = 2, cluster: s
     out = Path(out)
     (out / "points").mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
-    todo = []
+    todo, seen = [], set()
     for p in points:
+        if p.key in seen:  # the same point twice in a sweep runs once
+            continue
+        seen.add(p.key)
         hit = cached(p, out)
         if hit is not None:
             results[p.key] = hit

