@@ -8,6 +8,7 @@ Every table names the protocol of its figures and the command that measured them
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ecg_alq.atomic import write_text
@@ -339,11 +340,40 @@ def boards_section(res: dict) -> list[str]:
 
         fmax = f"{rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else "-"
         lat = f"{rep['latency_ms']:.2f} ms" if rep.get("latency_ms") else "-"
-        result = "fits, meets timing" if pt.get("meets_timing") else pt.get("failure", "failed")
+        result = "fits, meets timing" if pt.get("meets_timing") else \
+            re.sub(r" \(log: [^)]*\)", "", pt.get("failure", "failed"))
         lines.append(f"| {pt['board']} | {pt['pe']} x {pt['simd']} | {pt['clock_mhz']:g} MHz | "
                      f"{fmax} | {use('TRELLIS_COMB', 'ICESTORM_LC')} | "
                      f"{use('DP16KD', 'ICESTORM_RAM')} | {use('MULT18X18D', 'ICESTORM_DSP')} | "
                      f"{rep.get('cycles_per_inference', '-')} | {lat} | {result} |")
+    return lines + [""]
+
+
+def dse_section(res: dict, folder: str) -> list[str]:
+    """The committed design-space sweep: its Pareto fronts and the estimator's error."""
+    from ecg_alq.dse.report import pareto
+
+    pts = res["points"]
+    ok = [p for p in pts if p.get("meets_timing")]
+    lines = ["## Design-space exploration (real place and route)", "",
+             f"Command: `{res['command']}`; every point, plots and summary: "
+             f"[{folder}/summary.md]({folder}/summary.md). {len(pts)} points, {len(ok)} fit and "
+             "meet timing.", "",
+             "| pe x simd | logic | block RAM | DSP | Fmax | cycles | latency | x real time |",
+             "|---|---|---|---|---|---|---|---|"]
+    for p in sorted(ok, key=lambda p: p["latency_ms"]):
+        lines.append(f"| {p['pe']} x {p['simd']} | {p['logic']} | {p['bram']} | {p['dsp']} | "
+                     f"{p['fmax_mhz']:.1f} MHz | {p['cycles']} | {p['latency_ms']:.3f} ms | "
+                     f"{p['realtime_margin']:.0f} |")
+    for board in sorted({p["board"] for p in ok}):
+        front = pareto([p for p in ok if p["board"] == board], "logic", "latency_ms")
+        lines += ["", f"Pareto-optimal ({board}, latency against logic): " + ", ".join(
+            f"{p['pe']} x {p['simd']}" for p in front) + "."]
+    est = (res.get("estimator") or {}).get("errors", {})
+    for key, e in est.items():
+        lines.append(f"Resource estimator ({key}, `a + b pe + c pe x simd + d simd` fitted on "
+                     f"the {e['points']} real points): leave-one-out mean absolute error "
+                     f"{e['mae']:.0f} LUTs ({e['mape']:.1f} %), largest {e['max_abs']:.0f}.")
     return lines + [""]
 
 
@@ -364,6 +394,9 @@ def write_results_md() -> Path:
     boards_file = RESULTS / "board_builds.json"
     if boards_file.exists():
         lines += boards_section(json.loads(boards_file.read_text()))
+    dse_file = BENCH.parent / "docs" / "dse" / "ulx3s" / "points.json"
+    if dse_file.exists():
+        lines += dse_section(json.loads(dse_file.read_text()), "dse/ulx3s")
     if fp.exists():
         res = json.loads(fp.read_text())
         lines += fp_section(res)

@@ -114,5 +114,6 @@ class PllClockDomain(Elaboratable):
                 a_FREQUENCY_PIN_CLKI=f"{s.input_hz / 1e6:.6f}",
                 a_FREQUENCY_PIN_CLKOP=f"{s.output_hz / 1e6:.6f}")
         m.submodules.reset = ResetSynchronizer(~locked, domain=cd_sync.name)
-        platform.add_clock_constraint(cd_sync.clk, s.output_hz)
+        # no platform.add_clock_constraint: synthesis renames the PLL's output net, so nextpnr
+        # would ignore it; the build gives nextpnr the frequency as --freq instead
         return m
