@@ -369,6 +369,10 @@ def dse_section(res: dict, folder: str) -> list[str]:
         front = pareto([p for p in ok if p["board"] == board], "logic", "latency_ms")
         lines += ["", f"Pareto-optimal ({board}, latency against logic): " + ", ".join(
             f"{p['pe']} x {p['simd']}" for p in front) + "."]
+    for p in pts:
+        if not p.get("meets_timing"):
+            why = re.sub(r" \(log: [^)]*\)", "", p.get("failure") or "failed")
+            lines += ["", f"Not built: {p['pe']} x {p['simd']} on {p['board']}: {why}"]
     est = (res.get("estimator") or {}).get("errors", {})
     for key, e in est.items():
         lines.append(f"Resource estimator ({key}, `a + b pe + c pe x simd + d simd` fitted on "

