@@ -340,7 +340,9 @@ def boards_section(res: dict) -> list[str]:
 
         fmax = f"{rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else "-"
         lat = f"{rep['latency_ms']:.2f} ms" if rep.get("latency_ms") else "-"
-        result = "fits, meets timing" if pt.get("meets_timing") else \
+        retry = rep.get("synthesis_retry")
+        result = ("fits, meets timing" + (f"; synthesis retried with {retry}" if retry else "")
+                  ) if pt.get("meets_timing") else \
             re.sub(r" \(log: [^)]*\)", "", pt.get("failure", "failed"))
         lines.append(f"| {pt['board']} | {pt['pe']} x {pt['simd']} | {pt['clock_mhz']:g} MHz | "
                      f"{fmax} | {use('TRELLIS_COMB', 'ICESTORM_LC')} | "

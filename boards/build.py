@@ -102,7 +102,8 @@ def _overuse(log: str) -> list[str]:
 
 
 def _run_tools(platform, top, out: Path, options: dict):
-    """Yosys, nextpnr, packer; None on success, else the failed process."""
+    """Yosys, nextpnr, packer; None on success, else the failed process. ``platform``: a fresh
+    instance (a platform prepares one design only)."""
     for stale in (f"{NAME}.tim", f"{NAME}.report.json"):
         (out / stale).unlink(missing_ok=True)
     plan = platform.build(top, name=NAME, do_build=False, **options)
@@ -148,7 +149,6 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
             f"{sum(need.values())} block RAMs, the device has {spec.ram_blocks} ("
             + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
             + "); see docs/boards.md for the memory plan", fits=False)
-    platform = spec.platform()
     ice40 = board_name == "icebreaker"
     # --freq: the target of every clock (a PLL's output net may lose the name amaranth's
     # constraint refers to)
@@ -157,14 +157,16 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     if ice40 and params.alpha_mult == "dsp":
         options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
     t0 = time.perf_counter()
-    failure, retried = _run_tools(platform, top, out, options), None
-    if failure is not None and ice40 and _yosys_crashed(out):
-        # An assertion inside yosys' ABC9 mapping (seen with some netlists of this design, on
-        # ECP5 too, where synth_ecp5 has no other mapper): on iCE40, map once more with
-        # yosys' own LUT mapping and say so in the report
-        retried = "-noabc (yosys crashed in ABC9 mapping)"
-        options["synth_opts"] = (options.get("synth_opts", "") + " -noabc").strip()
-        failure = _run_tools(platform, top, out, options)
+    failure, retried = _run_tools(spec.platform(), top, out, options), None
+    if failure is not None and _yosys_crashed(out):
+        # An assertion inside yosys' ABC9 mapping, seen with some netlists of this design:
+        # map once more another way (iCE40: yosys' own LUT mapping; ECP5, whose synthesis has
+        # no other mapper: ABC9 with flip-flops included, which avoided it on the netlists
+        # seen) and say so in the report
+        retry = "-noabc" if ice40 else "-dff"
+        retried = f"{retry} (yosys crashed in ABC9 mapping)"
+        options["synth_opts"] = (options.get("synth_opts", "") + " " + retry).strip()
+        failure = _run_tools(spec.platform(), top, out, options)
     seconds = time.perf_counter() - t0
     log_path = out / f"{NAME}.tim"
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
