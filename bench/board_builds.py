@@ -55,9 +55,8 @@ def run_point(text: str, runs: Path) -> dict:
                        precheck=False)  # the tools' own numbers, also for misfits
         result = wanted | {"fits": True, "meets_timing": True, "report": report}
     except BuildFailed as exc:
-        rep = work / "build" / "report.json"
         result = wanted | {"fits": exc.fits, "meets_timing": False, "failure": str(exc),
-                           "report": json.loads(rep.read_text()) if rep.exists() else None}
+                           "report": exc.report}
     result["seconds"] = time.perf_counter() - t0
     atomic.write_json(done, result)
     return result

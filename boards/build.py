@@ -35,9 +35,10 @@ class BuildFailed(EcgAlqError):
     """The build failed: the design does not fit (``fits`` False), misses its clock (``fits``
     True), or a tool crashed (``fits`` None: unknown)."""
 
-    def __init__(self, message: str, fits: bool | None):
+    def __init__(self, message: str, fits: bool | None, report: dict | None = None):
         super().__init__(message)
         self.fits = fits
+        self.report = report  #: the build report, when place and route got that far
 
 
 def tool_environment() -> dict[str, str]:
@@ -198,9 +199,10 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     over = {k: v for k, v in report["resources"].items() if v["used"] > v["available"]}
     if over:
         raise BuildFailed(f"{board_name}: does not fit {spec.device}: " + ", ".join(
-            f"{k} {v['used']}/{v['available']}" for k, v in over.items()), fits=False)
+            f"{k} {v['used']}/{v['available']}" for k, v in over.items()), fits=False,
+            report=summary)
     if report["fmax_mhz"] is not None and report["fmax_mhz"] < clock_mhz:
         raise BuildFailed(f"{board_name}: misses timing: Fmax {report['fmax_mhz']:.1f} MHz "
                           f"< {clock_mhz:.1f} MHz requested (report: {out / 'report.json'})",
-                          fits=True)
+                          fits=True, report=summary)
     return summary

@@ -67,18 +67,14 @@ class ResourceEstimator:
         return guess - margin > BOARDS[point.board].logic_cells
 
     def skipped(self, point: Point) -> dict:
-        from ecg_alq.dse.evaluate import model_figures
-
         from ecg_alq.boards.top import BOARDS
+        from ecg_alq.dse.evaluate import point_record
 
         guess = self.predict(point.board, point.pe, point.simd, point.alpha_mult)
-        return {"key": point.key, "label": point.label, "model": point.model,
-                "board": point.board, "pe": point.pe, "simd": point.simd,
-                "clock_mhz": point.clock_mhz, "alpha_mult": point.alpha_mult,
-                **model_figures(point.model), "fits": False, "meets_timing": False,
-                "skipped": True, "logic_estimate": guess,
-                "failure": f"skipped: estimated logic {guess:.0f} > "
-                           f"{BOARDS[point.board].logic_cells}"}
+        return point_record(point) | {
+            "fits": False, "meets_timing": False, "skipped": True, "logic_estimate": guess,
+            "failure": f"skipped: estimated logic {guess:.0f} > "
+                       f"{BOARDS[point.board].logic_cells}"}
 
     def to_dict(self) -> dict:
         return {"coefficients": self.coefficients, "errors": self.errors,

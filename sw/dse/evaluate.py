@@ -11,7 +11,6 @@ too, with the tools' numbers.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -34,6 +33,13 @@ def model_figures(path: str) -> dict:
             "memory_kib": report.kib, "average_bits": report.average_bits}
 
 
+def point_record(point: Point) -> dict:
+    """What every result row holds about its point: settings and the model's figures."""
+    return {"key": point.key, "label": point.label, "model": point.model, "board": point.board,
+            "pe": point.pe, "simd": point.simd, "clock_mhz": point.clock_mhz,
+            "alpha_mult": point.alpha_mult} | model_figures(point.model)
+
+
 def evaluate(point: Point, work: str | Path) -> dict:
     """Everything ``ecg-alq dse`` reports about ``point``; ``work`` holds the build."""
     from ecg_alq.boards.build import BuildFailed, build
@@ -42,9 +48,7 @@ def evaluate(point: Point, work: str | Path) -> dict:
     from ecg_alq.intmodel import load
 
     t0 = time.perf_counter()
-    out = {"key": point.key, "label": point.label, "model": point.model, "board": point.board,
-           "pe": point.pe, "simd": point.simd, "clock_mhz": point.clock_mhz,
-           "alpha_mult": point.alpha_mult} | model_figures(point.model)
+    out = point_record(point)
     cycles = network_cycles(plan_network(load(point.model), point.params))
     out |= {"cycles": cycles.total, "cycles_ideal": cycles.ideal}
     try:
@@ -52,8 +56,7 @@ def evaluate(point: Point, work: str | Path) -> dict:
                     clock_mhz=point.clock_mhz)
         out |= {"fits": True, "meets_timing": True, "failure": None}
     except BuildFailed as exc:
-        rep_file = Path(work) / "build" / "report.json"
-        rep = json.loads(rep_file.read_text()) if rep_file.exists() else None
+        rep = exc.report
         out |= {"fits": exc.fits, "meets_timing": False, "failure": str(exc)}
     if rep:
         out["clock_actual_mhz"] = rep["clock_mhz"]
@@ -66,9 +69,9 @@ def evaluate(point: Point, work: str | Path) -> dict:
                 "bram": used("DP16KD", "ICESTORM_RAM"), "spram": used("ICESTORM_SPRAM"),
                 "dsp": used("MULT18X18D", "ICESTORM_DSP"), "fmax_mhz": rep["fmax_mhz"],
                 "resources": res}
-    if out["meets_timing"]:  # at the clock the PLL actually makes
-        latency = cycles.total / (rep["clock_mhz"] * 1e6)
-        out |= {"latency_ms": latency * 1e3, "fragments_per_s": 1 / latency,
+    if out["meets_timing"]:  # the build's latency: at the clock the PLL actually makes
+        latency = rep["latency_ms"] / 1e3
+        out |= {"latency_ms": rep["latency_ms"], "fragments_per_s": 1 / latency,
                 "realtime_margin": FRAGMENT_SECONDS / latency}
     else:
         out |= {"latency_ms": None, "fragments_per_s": None, "realtime_margin": None}
