@@ -3,11 +3,19 @@
 Architecture, schedule and cycle model: ``docs/hardware.md``; the schedule itself is compiled
 by :mod:`ecg_alq.hw.plan` and :mod:`ecg_alq.hw.tables`. Dataflow of one layer:
 
-    issue (t, p, f) -> activation banks, sign ROMs, pass tables (1 cycle read)
-      -> fetch unit: bank words registered, then rotated, masked (and, in layer 0, the raw
-         samples preprocessed) into feed registers (FEED cycles after the issue)
+    issue (t, p, f) -> activation banks, sign memory, pass tables (1 cycle read)
+      -> fetch unit: bank words registered, then rotated and masked into feed registers
+         (FEED cycles after the issue)
       -> lanes (LATENCY cycles) -> requantize, pool (per-lane state), emit (per-lane FIFO)
       -> writer (one activation per cycle into the destination buffer)
+
+Before the first layer, the input stage (:mod:`ecg_alq.hw.input_stage`) keeps the raw samples,
+computes their mean and writes the preprocessed fragment into buffer A, the first layer's source.
+
+Memory styles (``HwParams.memory``): ``"auto"`` holds the sign bits in a ROM initialised by the
+bitstream. ``"spram"`` (iCE40UP5K) asks for single-port SPRAM (``ram_style = "huge"``) for the
+raw samples and the sign bits; SPRAM has no initial contents, so the sign memory is then
+written through the ``load_*`` ports, row by row (:meth:`Accelerator.sign_rows`), while idle.
 
 Ports::
 
@@ -21,6 +29,9 @@ Ports::
                            input sample was accepted to the first output word (see hw/cycles.py)
     error         Out 1    sticky: an emission found its FIFO full (never, if the model is right)
     in_data       In  11   raw ADC sample 0..2047; in_valid/in_ready handshake, 3600 per inference
+    load_valid    In  1    ("spram" style only) write ``load_data`` to sign row ``load_addr``
+    load_addr     In       (ignored unless idle)
+    load_data     In  pe*simd   lane i's signs in bits i*simd .. i*simd+simd-1
     out_logit     Out signed(acc_width)  integer logit of class index out_index
     out_index     Out 5    0..16, in order; out_last with index 16
     out_class     Out 5    argmax class id 1..17 (lowest index on a tie), the same on all 17 words
@@ -30,20 +41,21 @@ Ports::
 from __future__ import annotations
 
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Array, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ecg_alq.hw.cycles import network_cycles
-from ecg_alq.hw.fetch import RAW_BITS, WindowFetch
+from ecg_alq.hw.fetch import WindowFetch
+from ecg_alq.hw.input_stage import RAW_BITS, InputStage
 from ecg_alq.hw.lane import LATENCY, Lane
 from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
 from ecg_alq.hw.pool import PoolUnit
 from ecg_alq.hw.writer import Writer, write_layout
-from ecg_alq.hw.tables import BUF_A, BUF_B, SRC_INPUT, build_tables
-from ecg_alq.hw.timing import FLUSH, MEAN_CYCLES
+from ecg_alq.hw.tables import BUF_A, BUF_B, build_tables
+from ecg_alq.hw.timing import FLUSH
 from ecg_alq.intmodel.spec import IntModel
 
 
@@ -73,13 +85,35 @@ class Accelerator(wiring.Component):
         self.logit_width = self.tables.acc_width
         self.num_classes = model.num_classes
         self._layout()
-        super().__init__({
+        ports = {
             "start": In(1), "first_layer": In(range(len(self.tables.layers))), "busy": Out(1),
             "done": Out(1), "cycles": Out(32), "error": Out(1),
             "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
             "out_logit": Out(signed(self.logit_width)), "out_index": Out(5),
             "out_class": Out(5), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
-        })
+        }
+        if self.loadable_signs:
+            ports |= {"load_valid": In(1), "load_addr": In(range(max(2, self.sign_depth))),
+                      "load_data": In(params.pe * params.simd)}
+        super().__init__(ports)
+
+    @property
+    def loadable_signs(self) -> bool:
+        """The sign bits live in SPRAM and are loaded at run time (``memory = "spram"``)."""
+        return self.params.memory == "spram"
+
+    def sign_rows(self) -> list[int]:
+        """The sign memory's words, one per row: lane ``i``'s ``simd`` sign bits (1 = +1) in
+        bits ``i * simd`` and up. What a host loads into a ``"spram"`` accelerator."""
+        S = self.params.simd
+        rows = []
+        for r in range(self.sign_depth):
+            word = 0
+            for i, lane in enumerate(self.tables.signs):
+                if r < len(lane):
+                    word |= sum(int(v) << j for j, v in enumerate(lane[r])) << (i * S)
+            rows.append(word)
+        return rows
 
     # ------------------------------------------------------------------ memory geometry
     def _rows(self, elements: int) -> int:
@@ -88,15 +122,14 @@ class Accelerator(wiring.Component):
     def _layout(self) -> None:
         """Depths and widths of every memory (shared by elaborate() and memory_bits())."""
         T, S = self.tables, self.params.simd
-        self.in_rows = self._rows(T.input_length)
         self.buf_rows = {b: self._rows(n) for b, n in T.buffer_elements.items()}
-        self.row_w = _width(max([self.in_rows] + list(self.buf_rows.values())) + 2) + 2
+        self.row_w = _width(max(self.buf_rows.values()) + 2) + 2
+        self.sign_depth = max(1, len(T.signs[0]))
+        channel = _bits(max(c.out_channels for c in T.layers))
         self.pass_layout = data.StructLayout({
-            "valid": 1, "channel": _bits(max(c.out_channels for c in T.layers)),
-            "local": _bits(max(T.max_local, 1)), "alpha": T.alpha_bits, "first": 1, "last": 1,
-            "bias": signed(T.bias_width), "ch_row": self.row_w, "ch_off": _bits(S)})
-        self.zero_layout = data.StructLayout({"row": self.row_w, "off": _bits(S),
-                                              "level": T.act_bits})
+            "valid": 1, "channel": channel, "local": _bits(max(T.max_local, 1)),
+            "alpha": T.alpha_bits, "first": 1, "last": 1, "bias": signed(T.bias_width)})
+        self.zero_layout = data.StructLayout({"channel": channel, "level": T.act_bits})
         self.fifo_depth = fifo_depth(self.plan)
         self.fifo_width = write_layout(S, self.row_w, T.act_bits).size - 1
         # element indices of chunks: from the most negative window start to past the end
@@ -106,15 +139,19 @@ class Accelerator(wiring.Component):
     def memories(self) -> list[tuple[str, int, int]]:
         """Every on-chip memory instance as (kind, width in bits, depth in words)."""
         T, S, PE, A = self.tables, self.params.simd, self.params.pe, self.tables.act_bits
-        out = [("input_samples", RAW_BITS, self.in_rows)] * S
+        out = [("input_samples", RAW_BITS, T.input_length)]
         out += [("activations_a", A, self.buf_rows[BUF_A])] * S
         out += [("activations_b", A, self.buf_rows[BUF_B])] * S
-        out += [("sign_bits", S, len(w)) for w in T.signs]
+        out += [("sign_bits", PE * S, self.sign_depth)]
         out += [("pass_tables", self.pass_layout.size, len(x)) for x in T.passes]
         out += [("pooling_state", A * T.max_windows, max(1, T.max_local))] * PE
         out += [("empty_channels", self.zero_layout.size, len(T.zeros))]
         out += [("output_fifos", self.fifo_width, self.fifo_depth)] * PE
         return out
+
+    def spram_kinds(self) -> tuple[str, ...]:
+        """The memory kinds asked to be SPRAM (``"spram"`` style); the rest are block RAM."""
+        return ("input_samples", "sign_bits") if self.loadable_signs else ()
 
     def memory_bits(self) -> dict[str, int]:
         """Bits of every on-chip memory, by kind (what the FPGA must hold)."""
@@ -143,9 +180,8 @@ class Accelerator(wiring.Component):
             return per_layer(field, shape)[layer]
 
         # ---------------------------------------------------------- memories
-        in_rows, buf_rows, row_w = self.in_rows, self.buf_rows, self.row_w
-        banks = {SRC_INPUT: [Memory(shape=RAW_BITS, depth=in_rows, init=[]) for _ in range(S)],
-                 BUF_A: [Memory(shape=A, depth=buf_rows[BUF_A], init=[]) for _ in range(S)],
+        buf_rows, row_w = self.buf_rows, self.row_w
+        banks = {BUF_A: [Memory(shape=A, depth=buf_rows[BUF_A], init=[]) for _ in range(S)],
                  BUF_B: [Memory(shape=A, depth=buf_rows[BUF_B], init=[]) for _ in range(S)]}
         reads, writes = {}, {}
         for kind, mems in banks.items():
@@ -155,29 +191,36 @@ class Accelerator(wiring.Component):
                 reads[kind].append(mem.read_port())
                 writes[kind].append(mem.write_port())
 
-        sign_mems, pass_mems = [], []
+        # the sign bits of all lanes: one row per issued chunk, shared address
+        spram = {"ram_style": "huge"} if self.loadable_signs else None
+        sign_row = Signal(range(self.sign_depth + 1))
+        m.submodules.signs = smem = Memory(
+            shape=PE * S, depth=self.sign_depth, attrs=spram,
+            init=[] if self.loadable_signs else self.sign_rows())
+        sign_read = smem.read_port()
+        if self.loadable_signs:  # single-port: loads (when idle) and reads share the address
+            sign_write = smem.write_port()
+            loading = Signal()
+            m.d.comb += [sign_write.addr.eq(Mux(loading, self.load_addr, sign_row)),
+                         sign_read.addr.eq(sign_write.addr), sign_write.data.eq(self.load_data),
+                         sign_write.en.eq(loading)]
+        else:
+            m.d.comb += sign_read.addr.eq(sign_row)
+
+        pass_mems = []
         pass_layout = self.pass_layout
         for i in range(PE):
-            words = [sum(int(v) << j for j, v in enumerate(row)) for row in T.signs[i]]
-            sm = Memory(shape=S, depth=max(1, len(words)), init=words or [0])
-            entries = []
-            for e in T.passes[i]:
-                row, off = divmod(e.channel, S)
-                entries.append(pass_layout.const({
-                    "valid": e.valid, "channel": e.channel, "local": e.local, "alpha": e.alpha,
-                    "first": e.first, "last": e.last, "bias": e.bias, "ch_row": row,
-                    "ch_off": off}).as_value().value)
-            pm = Memory(shape=len(Signal(pass_layout).as_value()), depth=max(1, len(entries)),
-                        init=entries or [0])
-            m.submodules[f"signs{i}"], m.submodules[f"passes{i}"] = sm, pm
-            sign_mems.append(sm.read_port())
+            entries = [pass_layout.const({
+                "valid": e.valid, "channel": e.channel, "local": e.local, "alpha": e.alpha,
+                "first": e.first, "last": e.last, "bias": e.bias}).as_value().value
+                for e in T.passes[i]]
+            pm = Memory(shape=pass_layout.size, depth=max(1, len(entries)), init=entries or [0])
+            m.submodules[f"passes{i}"] = pm
             pass_mems.append(pm.read_port())
 
         zero_layout = self.zero_layout
-        zero_init = []
-        for c, v in T.zeros:
-            row, off = divmod(c, S)
-            zero_init.append(zero_layout.const({"row": row, "off": off, "level": v}).as_value().value)
+        zero_init = [zero_layout.const({"channel": c, "level": v}).as_value().value
+                     for c, v in T.zeros]
         zmem = Memory(shape=len(Signal(zero_layout).as_value()), depth=max(1, len(zero_init)),
                       init=zero_init or [0])
         m.submodules.zeros = zmem
@@ -190,7 +233,18 @@ class Accelerator(wiring.Component):
             m.submodules[f"lane{i}"] = lane
             lanes.append(lane)
         m.submodules.writer = writer = Writer(PE, self.fifo_depth, S, row_w, A)
-        m.submodules.fetch = fetch = WindowFetch(S, A, T.input_shift, row_w, self.element_w)
+        m.submodules.fetch = fetch = WindowFetch(S, A, row_w, self.element_w)
+        m.submodules.input = inp = InputStage(T.input_length, S, A, T.input_shift, row_w,
+                                              memory_attrs=spram)
+        m.d.comb += [inp.in_data.eq(self.in_data), inp.in_valid.eq(self.in_valid),
+                     self.in_ready.eq(inp.in_ready)]
+
+        def split(channel):
+            """(row, bank) of a channel's element within one position: divmod(channel, simd)."""
+            if S & (S - 1) == 0:
+                k = S.bit_length() - 1
+                return channel >> k, channel[:k] if k else 0
+            return channel // S, channel % S
 
         # ---------------------------------------------------------- control state
         t = Signal(range(max(c.conv_length for c in L) + 1))
@@ -200,7 +254,6 @@ class Accelerator(wiring.Component):
         e_t = Signal(signed(self.element_w))
         row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
         f_elems = Signal(range(max(c.chunks for c in L) * S + 1))
-        sign_row = Signal(range(max(1, max((len(s) for s in T.signs), default=1)) + 1))
         pass_row = Signal(range(max(1, max(len(x) for x in T.passes)) + 1))
         # pooling counters (see docs/hardware.md)
         ph_o, u_o, slot_o = Signal(range(max(c.pool_stride for c in L) + 1)), \
@@ -208,15 +261,11 @@ class Accelerator(wiring.Component):
         wait_c = Signal(range(max(c.pool_kernel for c in L) + 1))
         ph_c, u_c, slot_c = Signal.like(ph_o), Signal.like(u_o), Signal.like(slot_o)
         ubase_row, ubase_off = Signal(signed(row_w)), Signal(range(S + 1))
-        mean = Signal(RAW_BITS)
-        total = Signal(24)
-        n_in = Signal(range(T.input_length + 1))
-        in_row, in_bank = Signal(range(in_rows + 1)), Signal(range(S + 1))
         logits = [Signal(signed(T.acc_width), name=f"logit{j}") for j in range(self.num_classes)]
         counting = Signal()
         cycles = Signal(32)
         m.d.comb += self.cycles.eq(cycles)
-        with m.If(counting):
+        with m.If(counting | inp.computing):
             m.d.sync += cycles.eq(cycles + 1)
 
         issue = Signal()  # a chunk is issued this cycle
@@ -244,15 +293,15 @@ class Accelerator(wiring.Component):
         m.d.comb += [fetch.row.eq(row_t + f), fetch.off.eq(off_t), fetch.element.eq(e_chunk),
                      fetch.in_elements.eq(sel("in_elements")),
                      fetch.left.eq(sel("fan_in") - f_elems),
-                     fetch.raw.eq(src == SRC_INPUT), fetch.mean.eq(mean)]
+                     fetch.signed_input.eq(layer == 0)]  # the preprocessed samples are signed
         for kind in reads:
             for b, rp in enumerate(reads[kind]):
                 m.d.comb += rp.addr.eq(fetch.addr[b][: len(rp.addr)])
         for b in range(S):
-            m.d.comb += fetch.data[b].eq(Array(reads[kind][b].data
-                                               for kind in (SRC_INPUT, BUF_A, BUF_B))[src])
+            m.d.comb += fetch.data[b].eq(Mux(src == BUF_A, reads[BUF_A][b].data,
+                                             reads[BUF_B][b].data))
         for i in range(PE):
-            m.d.comb += [sign_mems[i].addr.eq(sign_row), pass_mems[i].addr.eq(pass_row)]
+            m.d.comb += pass_mems[i].addr.eq(pass_row)
 
         open_v = (ph_o == 0) & (u_o < out_len)
         close_v = (wait_c == 0) & (ph_c == 0) & (u_c < out_len)
@@ -270,60 +319,54 @@ class Accelerator(wiring.Component):
         s2 = Signal(side)
         # (datapath registers: no reset; only ``issue`` decides whether a chunk is real)
         entries = [Signal(pass_layout, name=f"entry{i}", reset_less=True) for i in range(PE)]
-        signs2 = [Signal(S, name=f"signs{i}", reset_less=True) for i in range(PE)]
         s1q = Signal(side)
         entries_q = [Signal(pass_layout, name=f"entry_q{i}", reset_less=True) for i in range(PE)]
-        signs_q = [Signal(S, name=f"signs_q{i}", reset_less=True) for i in range(PE)]
-        m.d.sync += [s1q.eq(s1), s2.eq(s1q)]
+        signs_q = Signal(PE * S, reset_less=True)
+        signs2 = Signal(PE * S, reset_less=True)
+        m.d.sync += [s1q.eq(s1), s2.eq(s1q), signs_q.eq(sign_read.data), signs2.eq(signs_q)]
         for i in range(PE):
             m.d.sync += [entries_q[i].as_value().eq(pass_mems[i].data),
-                         signs_q[i].eq(sign_mems[i].data),
-                         entries[i].eq(entries_q[i]), signs2[i].eq(signs_q[i])]
+                         entries[i].eq(entries_q[i])]
 
         # ---------------------------------------------------------- stage 2: lanes
         last_layer = layer == nl - 1
-        # what the emission needs of the sideband and the pass entry, delayed with the lane
-        out_layout = data.StructLayout({
-            "open": 1, "open_slot": range(T.max_windows + 1), "close": 1,
-            "close_slot": range(T.max_windows + 1), "ubase_row": signed(row_w),
-            "ubase_off": range(S + 1), "channel": pass_layout["channel"].shape,
-            "local": pass_layout["local"].shape, "ch_row": self.row_w, "ch_off": _bits(S)})
+        # the sideband is the same for every lane: delayed once, alongside the lanes' pipeline
+        out_side = s2
+        for d in range(LATENCY):
+            r = Signal(side, name=f"side_{d + 3}", reset_less=True)
+            m.d.sync += r.eq(out_side)
+            out_side = r
         for i, lane in enumerate(lanes):
             e = entries[i]
-            m.d.comb += [lane.acts.eq(fetch.feed), lane.signs.eq(signs2[i]),
+            m.d.comb += [lane.acts.eq(fetch.feed), lane.signs.eq(signs2[i * S:(i + 1) * S]),
                          lane.valid.eq(s2.issue & e.valid), lane.last_chunk.eq(s2.last_chunk),
                          lane.alpha.eq(e.alpha), lane.first_basis.eq(e.first),
                          lane.last_basis.eq(e.last), lane.bias.eq(e.bias)]
-            # sideband delayed alongside the lane's pipeline
-            first = Signal(out_layout, name=f"out{i}_0")
-            m.d.comb += [first.open.eq(s2.open), first.open_slot.eq(s2.open_slot),
-                         first.close.eq(s2.close), first.close_slot.eq(s2.close_slot),
-                         first.ubase_row.eq(s2.ubase_row), first.ubase_off.eq(s2.ubase_off),
-                         first.channel.eq(e.channel), first.local.eq(e.local),
-                         first.ch_row.eq(e.ch_row), first.ch_off.eq(e.ch_off)]
-            delay = [first]
+            # the lane's channel and pooling row, delayed alongside its pipeline
+            channel, local = e.channel, e.local
             for d in range(LATENCY):
-                r = Signal(out_layout, name=f"out{i}_{d + 1}", reset_less=True)
-                m.d.sync += r.eq(delay[-1])
-                delay.append(r)
-            out_side = out_entry = delay[-1]
+                c_d = Signal.like(channel, name=f"channel{i}_{d + 1}", reset_less=True)
+                l_d = Signal.like(local, name=f"local{i}_{d + 1}", reset_less=True)
+                m.d.sync += [c_d.eq(channel), l_d.eq(local)]
+                channel, local = c_d, l_d
+            ch_row, ch_off = split(channel)
 
             # finalize: logits, or requantize + pool + emit
             res = lane.result
             with m.If(lane.result_valid & last_layer):
                 for j in self.plan.layers[-1].lanes[i].channels:
-                    with m.If(out_entry.channel == j):
+                    with m.If(channel == j):
                         m.d.sync += logits[j].eq(res)
             pool = PoolUnit(T.acc_width, A, [c.shift for c in L], max(1, T.max_local),
                             T.max_windows, S, row_w)
             m.submodules[f"pool{i}"] = pool
             m.d.comb += [
                 pool.valid.eq(lane.result_valid & ~last_layer), pool.acc.eq(res),
-                pool.layer.eq(layer), pool.local.eq(out_entry.local), pool.open.eq(out_side.open),
+                pool.layer.eq(layer), pool.local.eq(local), pool.open.eq(out_side.open),
                 pool.open_slot.eq(out_side.open_slot), pool.close.eq(out_side.close),
                 pool.close_slot.eq(out_side.close_slot), pool.base_row.eq(out_side.ubase_row),
-                pool.base_off.eq(out_side.ubase_off), pool.ch_row.eq(out_entry.ch_row),
-                pool.ch_off.eq(out_entry.ch_off),
+                pool.base_off.eq(out_side.ubase_off), pool.ch_row.eq(ch_row),
+                pool.ch_off.eq(ch_off),
                 writer.push[i].valid.eq(pool.emit), writer.push[i].bank.eq(pool.emit_bank),
                 writer.push[i].row.eq(pool.emit_row), writer.push[i].value.eq(pool.emit_value)]
         with m.If(writer.overflow):
@@ -334,27 +377,25 @@ class Accelerator(wiring.Component):
         z_row, z_off = Signal(signed(row_w)), Signal(range(S + 1))  # next zero write address
         zero_row, zero_off = Signal(signed(row_w)), Signal(range(S + 1))  # this cycle's
         zrec = Signal(zero_layout)
-        m.d.comb += [zrec.as_value().eq(zread.data), writer.zero.valid.eq(zero_writing),
-                     writer.zero.bank.eq(zero_off), writer.zero.row.eq(zero_row),
-                     writer.zero.value.eq(zrec.level)]
+        m.d.comb += zrec.as_value().eq(zread.data)
+        # the writer's low-priority port: the input stage's writes, or the constant channels'
+        with m.If(inp.write.valid):
+            m.d.comb += writer.zero.eq(inp.write)
+        with m.Else():
+            m.d.comb += [writer.zero.valid.eq(zero_writing), writer.zero.bank.eq(zero_off),
+                         writer.zero.row.eq(zero_row), writer.zero.value.eq(zrec.level)]
+        target = Mux(inp.busy, BUF_A, dst)  # the input stage fills the first layer's source
         w = writer.write
         for kind in (BUF_A, BUF_B):
             for b, wp in enumerate(writes[kind]):
                 m.d.comb += [wp.addr.eq(w.row[: len(wp.addr)]), wp.data.eq(w.value),
-                             wp.en.eq(w.valid & (dst == kind) & (w.bank == b))]
-        # input loader writes
-        for b, wp in enumerate(writes[SRC_INPUT]):
-            m.d.comb += [wp.addr.eq(in_row[: len(wp.addr)]), wp.data.eq(self.in_data),
-                         wp.en.eq(self.in_valid & self.in_ready & (in_bank == b))]
+                             wp.en.eq(w.valid & (target == kind) & (w.bank == b))]
 
         # ---------------------------------------------------------- sequencer
         flush = Signal(range(FLUSH + 1))
         z_index = Signal(range(len(T.zeros) + 2))
         z_left = Signal(range(len(T.zeros) + 2))
         z_u = Signal(range(max(c.out_length for c in L) + 1))
-        div_rem = Signal(13)
-        div_i = Signal(range(MEAN_CYCLES + 1))
-        dividend = Signal(MEAN_CYCLES - 1)  # sum + length/2 < 2^23; becomes the quotient
         am_i = Signal(range(self.num_classes + 1))
         best = Signal(signed(T.acc_width))
         best_i = Signal(5)
@@ -366,36 +407,20 @@ class Accelerator(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
+                if self.loadable_signs:
+                    m.d.comb += loading.eq(self.load_valid)
                 with m.If(self.start):
-                    m.d.sync += [n_in.eq(0), in_row.eq(0), in_bank.eq(0), total.eq(0),
-                                 cycles.eq(0), self.error.eq(0)]
+                    m.d.sync += [cycles.eq(0), self.error.eq(0)]
                     with m.If(self.first_layer == 0):
-                        m.next = "LOAD"
+                        m.d.comb += inp.start.eq(1)
+                        m.next = "INPUT"
                     with m.Else():  # debug: the layer's input is already in its buffer
                         m.d.sync += [counting.eq(1), layer.eq(self.first_layer)]
                         m.next = "SETUP"
-            with m.State("LOAD"):
-                m.d.comb += [self.in_ready.eq(1), self.busy.eq(1)]
-                with m.If(self.in_valid):
-                    m.d.sync += [n_in.eq(n_in + 1), total.eq(total + self.in_data)]
-                    with m.If(in_bank == S - 1):
-                        m.d.sync += [in_bank.eq(0), in_row.eq(in_row + 1)]
-                    with m.Else():
-                        m.d.sync += in_bank.eq(in_bank + 1)
-                    with m.If(n_in == T.input_length - 1):
-                        m.d.sync += [counting.eq(1), div_i.eq(0), div_rem.eq(0),
-                                     dividend.eq(total + self.in_data + T.input_length // 2)]
-                        m.next = "MEAN"
-            with m.State("MEAN"):
+            with m.State("INPUT"):  # the input stage takes, averages and preprocesses
                 m.d.comb += self.busy.eq(1)
-                shifted = Signal(14)
-                m.d.comb += shifted.eq(Cat(dividend[-1], div_rem))
-                with m.If(div_i < MEAN_CYCLES - 1):
-                    ge = shifted >= T.input_length
-                    m.d.sync += [div_rem.eq(Mux(ge, shifted - T.input_length, shifted)),
-                                 dividend.eq(Cat(ge, dividend[:-1])), div_i.eq(div_i + 1)]
-                with m.Else():
-                    m.d.sync += [mean.eq(dividend[:RAW_BITS]), layer.eq(0)]
+                with m.If(inp.done):
+                    m.d.sync += [counting.eq(1), layer.eq(0)]
                     m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += self.busy.eq(1)
@@ -471,8 +496,9 @@ class Accelerator(wiring.Component):
             with m.State("ZWRITE"):
                 m.d.comb += self.busy.eq(1)
                 first = z_u == 0
-                m.d.comb += [zero_writing.eq(1), zero_row.eq(Mux(first, zrec.row, z_row)),
-                             zero_off.eq(Mux(first, zrec.off, z_off))]
+                z_ch_row, z_ch_off = split(zrec.channel)
+                m.d.comb += [zero_writing.eq(1), zero_row.eq(Mux(first, z_ch_row, z_row)),
+                             zero_off.eq(Mux(first, z_ch_off, z_off))]
                 carry = zero_off + outc_r >= S
                 with m.If(writer.zero_ready):  # always: the FIFOs drained before ZEROS
                     m.d.sync += [z_row.eq(zero_row + outc_q + carry),

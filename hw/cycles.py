@@ -2,7 +2,7 @@
 
 It follows the sequencer of :mod:`ecg_alq.hw.accelerator` state by state (``docs/hardware.md``):
 
-    MEAN      MEAN_CYCLES (the divider of the mean)
+    INPUT     the input stage after the last sample: mean, preprocessing pass (``input_cycles``)
     per layer SETUP 1, RUN conv_length x P x F (one chunk issued per cycle), FLUSH,
               then (all but the last layer) DRAIN until the output FIFOs are empty, and ZEROS:
               1 + out_length cycles per channel without bases, plus 1
@@ -20,7 +20,8 @@ from collections import deque
 from dataclasses import asdict, dataclass
 
 from ecg_alq.hw.plan import LayerPlan, NetworkPlan
-from ecg_alq.hw.timing import EMIT_DELAY, FLUSH, MEAN_CYCLES
+from ecg_alq.hw.input_stage import input_cycles
+from ecg_alq.hw.timing import EMIT_DELAY, FLUSH
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,12 @@ def layer_cycles(lp: LayerPlan, last: bool, pe: int, classes: int) -> LayerCycle
 @dataclass(frozen=True)
 class NetworkCycles:
     layers: tuple[LayerCycles, ...]
-    mean: int
+    input: int  #: the input stage: mean and preprocessing pass
     ideal: float
 
     @property
     def total(self) -> int:
-        return self.mean + sum(lc.total for lc in self.layers)
+        return self.input + sum(lc.total for lc in self.layers)
 
     @property
     def ratio(self) -> float:
@@ -110,7 +111,7 @@ class NetworkCycles:
         return self.total / self.ideal
 
     def to_dict(self) -> dict:
-        return {"total": self.total, "ideal": self.ideal, "ratio": self.ratio, "mean": self.mean,
+        return {"total": self.total, "ideal": self.ideal, "ratio": self.ratio, "input": self.input,
                 "layers": [asdict(lc) | {"total": lc.total} for lc in self.layers]}
 
 
@@ -119,4 +120,4 @@ def network_cycles(plan: NetworkPlan) -> NetworkCycles:
     n = len(plan.layers)
     layers = tuple(layer_cycles(lp, k == n - 1, plan.params.pe, plan.model.num_classes)
                    for k, lp in enumerate(plan.layers))
-    return NetworkCycles(layers, MEAN_CYCLES, float(plan.ideal_cycles))
+    return NetworkCycles(layers, input_cycles(plan.model.input.length), float(plan.ideal_cycles))

@@ -12,16 +12,15 @@ Zero padding and the end of the reduction are masks, not memory: input ``i`` is 
 unless ``lo <= i < hi`` with ``lo = clamp(-element, 0, simd)`` (elements before the first
 position are left padding) and ``hi = min(left, clamp(in_elements - element, 0, simd))``
 (elements past the last position are right padding; ``left`` is how much of the window's
-fan-in this chunk still covers). In the first layer the banks hold raw ADC samples and each is
-preprocessed on the way: ``clamp(rshift(x - mean, input_shift), -2^(A-1), 2^(A-1) - 1)``
-(the integer model's input stage, ``docs/model-file.md``); other layers' activations pass as
-they are (unsigned, ``act_bits``).
+fan-in this chunk still covers). The first layer's input (the preprocessed samples,
+:mod:`ecg_alq.hw.prep`) is signed; ``signed_input`` says so and the words are sign-extended;
+other layers' activations are unsigned.
 
 Timing: addresses in the issue cycle (n); the memories answer in n + 1 (``data``), which is
 registered as it is (block RAM outputs are slow); rotation, preprocessing and masks work on
 the registered words in n + 2, and ``feed`` is registered and valid in n + 3 (:data:`LATENCY`,
-the accelerator's ``FEED``). ``off``, ``lo``, ``hi`` are delayed inside; ``raw`` and ``mean``
-must hold still while a layer runs.
+the accelerator's ``FEED``). ``off``, ``lo``, ``hi`` are delayed inside; ``signed_input`` must
+hold still while a layer runs.
 
 Ports::
 
@@ -31,9 +30,8 @@ Ports::
     in_elements  In  element_width        the layer's input elements: in_length * in_channels
     left         In  element_width        fan-in elements from this chunk to the window's end
     addr         Out array of simd x row_width   each bank's read address (issue cycle)
-    data         In  array of simd x max(11, act_bits)   each bank's read data (cycle n + 1)
-    raw          In  1                    the banks hold raw samples: preprocess them
-    mean         In  11                   the fragment's rounded mean (raw samples only)
+    data         In  array of simd x act_bits   each bank's read data (cycle n + 1)
+    signed_input In  1                    the words are signed (the first layer's input)
     feed         Out array of simd x signed(act_bits + 1)   the chunk's activations (n + 3)
 
 :class:`FetchModel` is the behavioural reference of the same interface.
@@ -45,36 +43,30 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive, reject
-from ecg_alq.intmodel.spec import rshift
+from ecg_alq.hw.params import must_be_positive
 
-RAW_BITS = 11  #: MIT-BIH ADC samples
 LATENCY = 3  #: cycles from the issue cycle to ``feed``
 
 
 class WindowFetch(wiring.Component):
-    def __init__(self, simd: int, act_bits: int, input_shift: int, row_width: int,
-                 element_width: int):
+    def __init__(self, simd: int, act_bits: int, row_width: int, element_width: int):
         must_be_positive(self, simd=simd, act_bits=act_bits, row_width=row_width,
                          element_width=element_width)
-        if not (isinstance(input_shift, int) and input_shift >= 0):
-            reject(self, f"input_shift must be an integer >= 0, got {input_shift!r}")
-        self.simd, self.act_bits, self.input_shift = simd, act_bits, input_shift
+        self.simd, self.act_bits = simd, act_bits
         self.row_width, self.element_width = row_width, element_width
-        self.data_width = max(RAW_BITS, act_bits)
         super().__init__({
             "row": In(signed(row_width)), "off": In(range(simd)),
             "element": In(signed(element_width)), "in_elements": In(unsigned(element_width)),
             "left": In(unsigned(element_width)),
             "addr": Out(data.ArrayLayout(unsigned(row_width), simd)),
-            "data": In(data.ArrayLayout(unsigned(self.data_width), simd)),
-            "raw": In(1), "mean": In(RAW_BITS),
+            "data": In(data.ArrayLayout(unsigned(act_bits), simd)),
+            "signed_input": In(1),
             "feed": Out(data.ArrayLayout(signed(act_bits + 1), simd)),
         })
 
     def elaborate(self, platform):
         m = Module()
-        S, A, sh = self.simd, self.act_bits, self.input_shift
+        S, A = self.simd, self.act_bits
         for b in range(S):
             m.d.comb += self.addr[b].eq(self.row + (b < self.off))
         # masks, computed in the issue cycle and delayed with the offset
@@ -90,17 +82,12 @@ class WindowFetch(wiring.Component):
         words = Signal.like(self.data, reset_less=True)
         e_off, e_lo, e_hi = Signal.like(d_off), Signal.like(d_lo), Signal.like(d_hi)
         m.d.sync += [words.eq(self.data), e_off.eq(d_off), e_lo.eq(d_lo), e_hi.eq(d_hi)]
-        # cycle n + 2: rotate, preprocess, mask, register
-        in_lo, in_hi = -(1 << (A - 1)), (1 << (A - 1)) - 1
+        # cycle n + 2: rotate, sign-extend, mask, register
         for i in range(S):
             bank = Signal(range(2 * S), name=f"bank{i}")
             m.d.comb += bank.eq(Mux(e_off + i >= S, e_off + i - S, e_off + i))
             x = words[bank]
-            centred = Signal(signed(RAW_BITS + 2), name=f"centred{i}")
-            m.d.comb += centred.eq(x[:RAW_BITS] - self.mean)
-            shifted = (centred + (1 << (sh - 1))) >> sh if sh > 0 else centred
-            pre = Mux(shifted < in_lo, in_lo, Mux(shifted > in_hi, in_hi, shifted))
-            value = Mux(self.raw, pre, x[:A])
+            value = Mux(self.signed_input, x.as_signed(), x)
             m.d.sync += self.feed[i].eq(Mux((i >= e_lo) & (i < e_hi), value, 0))
         return m
 
@@ -113,8 +100,8 @@ class FetchModel:
     result of the issue :data:`LATENCY` cycles earlier, with the data of the cycle after it).
     """
 
-    def __init__(self, simd: int, act_bits: int, input_shift: int):
-        self.simd, self.act_bits, self.input_shift = simd, act_bits, input_shift
+    def __init__(self, simd: int, act_bits: int):
+        self.simd, self.act_bits = simd, act_bits
         self.issued = None  # (off, lo, hi) of the previous cycle
         self.fetched = None  # (off, lo, hi, data) registered in the previous cycle
         self.feed = [0] * simd
@@ -128,18 +115,14 @@ class FetchModel:
         hi = min(left, min(S, max(0, in_elements - element)))
         return lo, hi
 
-    def preprocess(self, x: int, mean: int) -> int:
-        lo, hi = -(1 << (self.act_bits - 1)), (1 << (self.act_bits - 1)) - 1
-        return int(min(hi, max(lo, int(rshift(x - mean, self.input_shift)))))
-
-    def step(self, off, element, in_elements, left, data_, raw, mean) -> list[int]:
+    def step(self, off, element, in_elements, left, data_, signed_input) -> list[int]:
         out = self.feed
         if self.fetched is not None:
             d_off, lo, hi, data_q = self.fetched
             S, A = self.simd, self.act_bits
             words = [data_q[(d_off + i) % S] for i in range(S)]
-            values = [self.preprocess(w % (1 << RAW_BITS), mean) if raw else w % (1 << A)
-                      for w in words]
+            words = [w % (1 << A) for w in words]
+            values = [w - (1 << A) if signed_input and w >> (A - 1) else w for w in words]
             self.feed = [v if lo <= i < hi else 0 for i, v in enumerate(values)]
         self.fetched = None if self.issued is None else (*self.issued, list(data_))
         self.issued = (off, *self.masks(element, in_elements, left))

@@ -17,7 +17,7 @@ from ecg_alq.hw.plan import NetworkPlan
 from ecg_alq.intmodel.bounds import layer_bounds
 from ecg_alq.intmodel.spec import rshift
 
-SRC_INPUT, BUF_A, BUF_B, DST_LOGITS = 0, 1, 2, 3
+BUF_A, BUF_B, DST_LOGITS = 1, 2, 3  #: the input stage writes the first layer's source, A
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class LayerConsts:
     """The constants of one layer (element indices are in the position-major activation layout:
     ``element = position * channels + channel``)."""
 
-    src: int  #: SRC_INPUT, BUF_A or BUF_B
+    src: int  #: BUF_A (even layers, the first one's being the preprocessed input) or BUF_B
     dst: int  #: BUF_A, BUF_B or DST_LOGITS
     in_elements: int  #: in_length * in_channels
     fan_in: int
@@ -84,13 +84,13 @@ def build_tables(plan: NetworkPlan) -> Tables:
     layers, passes, signs, zeros = [], [[] for _ in range(params.pe)], \
         [[] for _ in range(params.pe)], []
     pass_base = sign_base = 0
-    buffers = {BUF_A: 0, BUF_B: 0}
+    buffers = {BUF_A: model.input.length, BUF_B: 0}  # the input: one channel
     psum_w = acc_w = bias_w = 1
     for k, lp in enumerate(plan.layers):
         layer = lp.layer
         last = k == len(plan.layers) - 1
-        src = SRC_INPUT if k == 0 else (BUF_A if k % 2 else BUF_B)
-        dst = DST_LOGITS if last else (BUF_A if k % 2 == 0 else BUF_B)
+        src = BUF_A if k % 2 == 0 else BUF_B
+        dst = DST_LOGITS if last else (BUF_B if k % 2 == 0 else BUF_A)
         if not last:
             buffers[dst] = max(buffers[dst], layer.out_length * layer.out_channels)
         zero_base = len(zeros)

@@ -6,4 +6,3 @@ from ecg_alq.hw.lane import LATENCY as LANE_LATENCY
 FEED = FETCH_LATENCY  #: cycles from issuing a chunk to the lanes seeing it
 EMIT_DELAY = FEED + LANE_LATENCY + 2  #: issue of a channel's last chunk -> its value in the FIFO
 FLUSH = EMIT_DELAY  #: cycles after a layer's last issue until its last emission is in a FIFO
-MEAN_CYCLES = 24  #: the restoring divider of the mean (23 quotient bits + 1)

@@ -77,7 +77,7 @@ def simulate_layers(model: IntModel, params: HwParams, fragment: np.ndarray, wor
     cfg = {"model": str(work / "model.npz"), "fragment": str(work / "fragment.npy"),
            "simd": params.simd, "src": [c.src for c in acc.tables.layers],
            "dst": [c.dst for c in acc.tables.layers],
-           "layer_cycles": [lc.total for lc in cycles.layers], "mean_cycles": cycles.mean,
+           "layer_cycles": [lc.total for lc in cycles.layers], "input_cycles": cycles.input,
            "seed": seed, "report": str(work / "layers.json"), "golden_model": golden_model}
     run(acc, "accel", "tb_layers", Path(build_dir) if build_dir else work / "sim", cfg)
     return json.loads((work / "layers.json").read_text())

@@ -1,9 +1,9 @@
 """cocotb testbench of :class:`ecg_alq.hw.fetch.WindowFetch` against :class:`FetchModel`.
 
 Random chunk positions (windows hanging over both ends of the layer, so both padding masks and
-the end-of-reduction mask occur), random bank offsets, random bank data and means, raw input and
-activations alternating in runs; every cycle's addresses and ``feed`` must equal the model's.
-Config: simd, act_bits, input_shift, row_width, element_width, cycles, seed.
+the end-of-reduction mask occur), random bank offsets, random bank data, signed (first layer) and unsigned
+words alternating in runs; every cycle's addresses and ``feed`` must equal the model's.
+Config: simd, act_bits, row_width, element_width, cycles, seed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from ecg_alq.hw.fetch import RAW_BITS, FetchModel
+from ecg_alq.hw.fetch import FetchModel
 from ecg_alq.sim.runner import config
 
 
@@ -36,29 +36,27 @@ async def fetch_matches_model(dut):
     cfg = config()
     rng = random.Random(cfg["seed"])
     S, A, rw = cfg["simd"], cfg["act_bits"], cfg["row_width"]
-    dw = max(RAW_BITS, A)
-    model = FetchModel(S, A, cfg["input_shift"])
+    model = FetchModel(S, A)
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
-    for name in ("row", "off", "element", "in_elements", "left", "data", "raw", "mean"):
+    for name in ("row", "off", "element", "in_elements", "left", "data", "signed_input"):
         getattr(dut, name).value = 0
     await RisingEdge(dut.clk)
     await RisingEdge(dut.clk)
     dut.rst.value = 0
-    raw, mean, in_elements = 1, 0, 0
+    signed_input, in_elements = 1, 0
     masked = unmasked = 0
     for cycle in range(cfg["cycles"]):
         await FallingEdge(dut.clk)
-        if cycle % 37 == 0:  # a new "layer": its source kind, mean and length hold for a while
-            raw = rng.randrange(2)
-            mean = rng.randrange(1 << RAW_BITS)
+        if cycle % 37 == 0:  # a new "layer": its signedness and length hold for a while
+            signed_input = rng.randrange(2)
             in_elements = rng.randint(1, 6 * S)
         element = rng.randint(-2 * S, in_elements + S)
         row, off = element // S, element % S
         left = rng.randint(0, 2 * S)
-        words = [rng.randrange(1 << (RAW_BITS if raw else A)) for _ in range(S)]
+        words = [rng.randrange(1 << A) for _ in range(S)]
         v = {"row": row, "off": off, "element": element, "in_elements": in_elements,
-             "left": left, "data": pack(words, dw), "raw": raw, "mean": mean}
+             "left": left, "data": pack(words, A), "signed_input": signed_input}
         for name, value in v.items():
             getattr(dut, name).value = value
         await ReadOnly()
@@ -66,7 +64,7 @@ async def fetch_matches_model(dut):
         want_addr = model.addresses(row, off)
         assert got_addr == want_addr, f"cycle {cycle}: addresses {got_addr}, want {want_addr}"
         got = unpack(int(dut.feed.value), A + 1, S, signed=True)
-        want = model.step(off, element, in_elements, left, words, raw, mean)
+        want = model.step(off, element, in_elements, left, words, signed_input)
         assert got == want, f"cycle {cycle}: feed {got}, want {want}"
         lo, hi = model.masks(element, in_elements, left)
         masked += lo > 0 or hi < S

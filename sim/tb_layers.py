@@ -6,9 +6,9 @@ and random integers over the layer's whole input range) the layer runs alone: la
 raw samples through the input port, every later layer from its input written by backdoor into
 its source buffer and ``start`` with ``first_layer = k``. When the accelerator moves on to layer
 ``k + 1``, the destination buffer must equal the golden layer output and ``cycles`` the cycle
-model's count for the layer (plus the mean divider for layer 0); the logits layer is read from
+model's count for the layer (plus the input stage for layer 0); the logits layer is read from
 the output stream. Config: ``model``, ``fragment`` (``.npy`` int (length,)), ``simd``, ``src``,
-``dst`` (buffer of each layer), ``layer_cycles``, ``mean_cycles``, ``seed``, ``report``,
+``dst`` (buffer of each layer), ``layer_cycles``, ``input_cycles``, ``seed``, ``report``,
 ``golden_model`` (compare with another model file than the hardware's; for testing the check).
 """
 
@@ -51,7 +51,7 @@ async def run_layer(dut, cfg, golden, k: int, a: np.ndarray | None, x: np.ndarra
     samples ``x``; returns (the layer's output as the hardware wrote it, cycles)."""
     model, simd = golden.model, cfg["simd"]
     last = k == len(model.layers) - 1
-    limit = 4 * (sum(cfg["layer_cycles"]) + cfg["mean_cycles"]) + 10_000
+    limit = 4 * (sum(cfg["layer_cycles"]) + cfg["input_cycles"]) + 10_000
     if k == 0:
         await reset(dut)
         await send(dut, x, rng, idle=0.0)
@@ -95,7 +95,7 @@ async def every_layer_matches_golden(dut):
             want_trace = golden.layer(k, a[None])
             want = (want_trace.output if want_trace.output is not None else want_trace.acc)[0]
             got, cycles = await run_layer(dut, cfg, golden, k, a, x, rng)
-            want_cycles = cfg["layer_cycles"][k] + (cfg["mean_cycles"] if k == 0 else 0)
+            want_cycles = cfg["layer_cycles"][k] + (cfg["input_cycles"] if k == 0 else 0)
             results.append({"layer": layer.name, "input": source,
                             "output_match": bool(np.array_equal(got, want)),
                             "differing_values": int((got != want).sum()),
