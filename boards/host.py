@@ -69,15 +69,34 @@ class BoardClient:
     def info(self) -> P.BoardInfo:
         return self.exchange(P.INFO, P.info_request())
 
+    def load(self, rows: list[int], pe: int, simd: int) -> None:
+        """Load the accelerator's sign memory (a board whose INFO says "loadable")."""
+        self.exchange(P.LOAD, P.load_request(rows, pe, simd))
+
     def classify(self, samples) -> P.Classification:
         """Classify one fragment (``SAMPLES`` raw ADC values 0..2047)."""
         return self.exchange(P.CLASSIFY, P.classify_request(samples))
 
 
-def classify_all(client: BoardClient, x, model_id: int | None = None, progress=None) -> list:
+def sign_rows_for(model, info: P.BoardInfo) -> list[int]:
+    """The sign-memory rows a board of ``info`` needs for ``model`` (an IntModel)."""
+    from ecg_alq.hw.accelerator import Accelerator
+    from ecg_alq.hw.params import HwParams
+
+    rows = Accelerator(model, HwParams(pe=info.pe, simd=info.simd, memory="spram")).sign_rows()
+    if len(rows) != info.sign_rows:
+        raise EcgAlqError(f"the board's sign memory has {info.sign_rows} rows, this model needs "
+                          f"{len(rows)} at pe {info.pe} x simd {info.simd}: not the model of "
+                          f"its bitstream")
+    return rows
+
+
+def classify_all(client: BoardClient, x, model_id: int | None = None, progress=None,
+                 model=None) -> list:
     """Classify every fragment of ``x`` (int (N, SAMPLES)) on the board; first ask the board
-    which model it runs and refuse to go on if it is not ``model_id`` (when given).
-    ``progress(done, total)`` is called after each fragment."""
+    which model it runs and refuse to go on if it is not ``model_id`` (when given). A board
+    whose sign bits are loadable but not loaded gets them first, from ``model`` (an IntModel;
+    required then). ``progress(done, total)`` is called after each fragment."""
     info = client.info()
     if info.version != P.VERSION:
         raise EcgAlqError(f"the board speaks protocol version {info.version}, this client "
@@ -85,6 +104,11 @@ def classify_all(client: BoardClient, x, model_id: int | None = None, progress=N
     if model_id is not None and info.model_id != model_id:
         raise EcgAlqError(f"the board runs model {info.model_id:08x}, not {model_id:08x}: build "
                           f"and load the bitstream of this model (ecg-alq build --model ...)")
+    if info.loadable and not info.loaded:
+        if model is None:
+            raise EcgAlqError("the board's sign bits are not loaded yet and no model was given "
+                              "to load them from")
+        client.load(sign_rows_for(model, info), info.pe, info.simd)
     results = []
     for k, fragment in enumerate(x):
         results.append(client.classify(fragment))

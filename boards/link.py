@@ -10,7 +10,11 @@ simulates. Half duplex: it receives one request, answers it, and waits for the n
   CRC and noting any sample above 2047. After the CRC byte it answers a good request with the
   accelerator's output, sent as it is produced (class id, 17 logits, cycles). A bad checksum or
   sample resets the accelerator and answers with the error status.
-* INFO: answers with the protocol version, classes, pe, simd, model id and clock.
+* INFO: answers with the protocol version, classes, pe, simd, model id, clock, sign rows and
+  whether the sign bits are loadable/loaded.
+* LOAD (only an accelerator of memory style "spram"): each sign-memory row is written into the
+  idle accelerator as its last byte arrives; the sign bits count as loaded once the CRC checks.
+  A CLASSIFY before that is answered with NOT_LOADED (after its whole frame has arrived).
 * A request whose next byte does not arrive within ``timeout`` cycles resets the accelerator
   and is answered with TIMEOUT; an unknown command with BAD_COMMAND.
 
@@ -76,8 +80,10 @@ class LinkTop(wiring.Component):
                           "last_class": Out(5), "status": Out(3)})
 
     def info_bytes(self) -> bytes:
+        """INFO's payload but its last byte (the flags, which change when loading)."""
         return bytes([P.VERSION, P.LOGITS, self.params.pe, self.params.simd]) + \
-            self.model_id.to_bytes(4, "little") + self.clock_hz.to_bytes(4, "little")
+            self.model_id.to_bytes(4, "little") + self.clock_hz.to_bytes(4, "little") + \
+            self.accel.sign_depth.to_bytes(2, "little")
 
     def elaborate(self, platform):
         m = Module()
@@ -99,7 +105,18 @@ class LinkTop(wiring.Component):
         with m.If(pending & accel.in_ready):
             m.d.sync += pending.eq(0)
 
-        info = Array(Const(b, 8) for b in self.info_bytes())
+        loadable = accel.loadable_signs
+        loaded = Signal(init=int(not loadable))
+        info = Array([Const(b, 8) for b in self.info_bytes()]
+                     + [Cat(Const(int(loadable), 1), loaded, Const(0, 6))])
+        row_bytes = P.row_bytes(self.params.pe, self.params.simd)
+        row = Signal(range(accel.sign_depth + 1))
+        row_byte = Signal(range(row_bytes + 1))
+        row_word = Signal(8 * row_bytes)  # the row's bytes so far, the first in the low bits
+        if loadable:
+            m.d.comb += [accel.load_addr.eq(row),
+                         accel.load_data.eq(Cat(row_word[8:], rx.data)
+                                            if row_bytes > 1 else rx.data)]
         index = Signal(range(max(len(info), 4) + 1))
         word = Signal(range(P.LOGITS + 1))
         logit = Signal(signed(32))
@@ -126,7 +143,7 @@ class LinkTop(wiring.Component):
                     m.d.sync += [crc.eq(0), idle.eq(0)]
                     m.next = "COMMAND"
             # ------------------------------------------------------------ receiving
-            for state in ("COMMAND", "LOW", "HIGH", "CHECK"):
+            for state in ("COMMAND", "LOW", "HIGH", "ROWS", "CHECK"):
                 with m.State(state):
                     with m.If(got):
                         m.d.sync += [idle.eq(0), crc.eq(crc_rx)]
@@ -145,6 +162,10 @@ class LinkTop(wiring.Component):
                                 m.next = "LOW"
                             with m.Elif(rx.data == P.INFO):
                                 m.next = "CHECK"
+                            if loadable:
+                                with m.Elif(rx.data == P.LOAD):
+                                    m.d.sync += [loaded.eq(0), row.eq(0), row_byte.eq(0)]
+                                    m.next = "ROWS"
                             with m.Else():
                                 m.d.sync += self.status.eq(P.BAD_COMMAND)
                                 m.next = "REPLY"
@@ -162,14 +183,30 @@ class LinkTop(wiring.Component):
                                 m.next = "CHECK"
                             with m.Else():
                                 m.next = "LOW"
+                    elif state == "ROWS":  # LOAD's payload, row by row
+                        with m.If(got):
+                            m.d.sync += row_word.eq(Cat(row_word[8:], rx.data)
+                                                    if row_bytes > 1 else rx.data)
+                            with m.If(row_byte == row_bytes - 1):
+                                if loadable:
+                                    m.d.comb += accel.load_valid.eq(1)
+                                m.d.sync += [row_byte.eq(0), row.eq(row + 1)]
+                                with m.If(row == accel.sign_depth - 1):
+                                    m.next = "CHECK"
+                            with m.Else():
+                                m.d.sync += row_byte.eq(row_byte + 1)
                     else:  # CHECK: the CRC byte
                         with m.If(got):
                             with m.If(rx.data != crc):
                                 m.d.sync += self.status.eq(P.BAD_CHECKSUM)
                             with m.Elif(bad_sample & (command == P.CLASSIFY)):
                                 m.d.sync += self.status.eq(P.BAD_SAMPLE)
+                            with m.Elif(~loaded & (command == P.CLASSIFY)):
+                                m.d.sync += self.status.eq(P.NOT_LOADED)
                             with m.Else():
                                 m.d.sync += self.status.eq(P.OK)
+                                with m.If(command == P.LOAD):
+                                    m.d.sync += loaded.eq(1)
                             m.next = "DECIDE"
             with m.State("DECIDE"):
                 with m.If((self.status != P.OK) & (command == P.CLASSIFY)):
@@ -185,6 +222,8 @@ class LinkTop(wiring.Component):
                     send(self.status, "CRC")
                 with m.Elif(command == P.INFO):
                     send(self.status, "INFO")
+                with m.Elif(command == P.LOAD):
+                    send(self.status, "CRC")
                 with m.Else():
                     send(self.status, "CLASS")
             with m.State("INFO"):

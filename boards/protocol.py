@@ -1,4 +1,4 @@
-"""The serial protocol between a host and a board running the accelerator (version 1).
+"""The serial protocol between a host and a board running the accelerator (version 2).
 
 Both directions are byte frames over an 8N1 UART; multi-byte numbers are little-endian. The
 board's side is :mod:`ecg_alq.boards.link`, the host's :mod:`ecg_alq.boards.host`; this module
@@ -9,6 +9,11 @@ Request (host -> board)::
     0xA5  command  payload  crc8
     command 0x01 CLASSIFY  payload: 3600 samples x 2 bytes, each 0..2047 (11-bit ADC value)
     command 0x02 INFO      no payload
+    command 0x03 LOAD      payload: the accelerator's sign memory, ``sign_rows`` rows of
+                           ``ceil(pe x simd / 8)`` bytes each (only boards whose INFO says
+                           "loadable": their sign bits live in SPRAM, which the bitstream
+                           cannot initialise); the rows are
+                           :meth:`ecg_alq.hw.accelerator.Accelerator.sign_rows` of the model
 
 Response (board -> host)::
 
@@ -18,13 +23,17 @@ Response (board -> host)::
                         cycles (4 bytes: compute cycles of this inference)
       INFO payload:     protocol version (1), classes (1), pe (1), simd (1),
                         model id (4: the first 4 bytes of the model file's SHA-256),
-                        clock (4: Hz)
+                        clock (4: Hz), sign rows (2), flags (1: bit 0 loadable,
+                        bit 1 loaded)
+      LOAD: no payload
     any other status: no payload (see STATUS)
 
 ``crc8`` is CRC-8 (polynomial 0x07, initial value 0, no reflection) over every byte after the
 sync byte. The board ignores bytes while it waits for a sync byte, so a host can always
 resynchronise by sending a fresh request. A request whose samples stop arriving for
-``timeout`` (a board parameter, 100 ms by default) is dropped with status TIMEOUT.
+``timeout`` (a board parameter, 100 ms by default) is dropped with status TIMEOUT. A loadable
+board answers CLASSIFY with NOT_LOADED until a LOAD succeeded (a failed or timed-out LOAD
+unloads it); loaded sign bits stay until the FPGA is reconfigured or powered off.
 """
 
 from __future__ import annotations
@@ -36,19 +45,21 @@ from pathlib import Path
 
 from ecg_alq.errors import EcgAlqError
 
-VERSION = 1
+VERSION = 2
 REQUEST_SYNC, RESPONSE_SYNC = 0xA5, 0x5A
-CLASSIFY, INFO = 0x01, 0x02
+CLASSIFY, INFO, LOAD = 0x01, 0x02, 0x03
 SAMPLES = 3600
 SAMPLE_MAX = 2047
 LOGITS = 17
 
-OK, BAD_COMMAND, BAD_SAMPLE, BAD_CHECKSUM, TIMEOUT = 0, 1, 2, 3, 4
+OK, BAD_COMMAND, BAD_SAMPLE, BAD_CHECKSUM, TIMEOUT, NOT_LOADED = 0, 1, 2, 3, 4, 5
 STATUS = {OK: "ok", BAD_COMMAND: "unknown command", BAD_SAMPLE: "sample outside 0..2047",
-          BAD_CHECKSUM: "checksum mismatch", TIMEOUT: "request incomplete (timeout)"}
+          BAD_CHECKSUM: "checksum mismatch", TIMEOUT: "request incomplete (timeout)",
+          NOT_LOADED: "sign bits not loaded (send LOAD first)"}
+FLAG_LOADABLE, FLAG_LOADED = 1, 2
 
 CLASSIFY_PAYLOAD = 1 + 4 * LOGITS + 4  #: bytes of an OK CLASSIFY response's payload
-INFO_PAYLOAD = 12
+INFO_PAYLOAD = 15
 
 
 class ProtocolError(EcgAlqError):
@@ -83,6 +94,20 @@ def info_request() -> bytes:
     return frame(REQUEST_SYNC, bytes([INFO]))
 
 
+def row_bytes(pe: int, simd: int) -> int:
+    """Bytes of one sign-memory row in a LOAD request."""
+    return -(-pe * simd // 8)
+
+
+def load_request(rows: list[int], pe: int, simd: int) -> bytes:
+    """The LOAD request of a sign memory (one integer of ``pe x simd`` bits per row)."""
+    n = row_bytes(pe, simd)
+    bad = [r for r in rows if not 0 <= r < 1 << (pe * simd)]
+    if bad:
+        raise EcgAlqError(f"a sign row holds {pe * simd} bits; got {bad[0]:#x}")
+    return frame(REQUEST_SYNC, bytes([LOAD]) + b"".join(r.to_bytes(n, "little") for r in rows))
+
+
 def model_id(path: str | Path) -> int:
     """The model id a board reports: the first 4 bytes of the model file's SHA-256."""
     if not Path(path).is_file():
@@ -105,10 +130,21 @@ class BoardInfo:
     simd: int
     model_id: int
     clock_hz: int
+    sign_rows: int
+    flags: int
+
+    @property
+    def loadable(self) -> bool:
+        """The sign bits must be loaded at run time (LOAD)."""
+        return bool(self.flags & FLAG_LOADABLE)
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.flags & FLAG_LOADED)
 
 
 def payload_length(command: int, status: int) -> int:
-    if status != OK:
+    if status != OK or command == LOAD:
         return 0
     return CLASSIFY_PAYLOAD if command == CLASSIFY else INFO_PAYLOAD
 
@@ -127,9 +163,11 @@ def parse_response(command: int, data: bytes):
     if status != OK:
         raise ProtocolError(f"board reported status {status}: {STATUS.get(status, 'unknown')}")
     body = data[2:-1]
+    if command == LOAD:
+        return None
     if command == CLASSIFY:
         cls, *rest = struct.unpack(f"<B{LOGITS}iI", body)
         if not 1 <= cls <= LOGITS:
             raise ProtocolError(f"the board answered class id {cls}, outside 1..{LOGITS}")
         return Classification(cls, tuple(rest[:LOGITS]), rest[LOGITS])
-    return BoardInfo(*struct.unpack("<BBBBII", body))
+    return BoardInfo(*struct.unpack("<BBBBIIHB", body))

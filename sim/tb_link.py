@@ -13,7 +13,14 @@ Scenarios, in one session without resets between them: INFO; good fragments thro
 class and cycles against the golden and cycle models); a model id the board does not run; then each malformed request followed
 by a good one (the link must recover): a bad checksum, a sample above 2047, an unknown command,
 a request that stops half way (TIMEOUT), a byte with a broken stop bit, garbage before the sync
-byte. Config: ``model``, ``fragments`` (.npy), ``divisor``, ``model_id``, ``pe``, ``simd``,
+byte.
+
+``link_loads_sign_bits`` (a board of memory style "spram", whose sign bits are loaded at run
+time): INFO says loadable and not loaded; CLASSIFY is answered NOT_LOADED; a LOAD with a broken
+checksum fails and leaves it unloaded; :func:`~ecg_alq.boards.host.classify_all` then loads the
+model's rows and classifies correctly; INFO says loaded.
+
+Config: ``model``, ``fragments`` (.npy), ``divisor``, ``model_id``, ``pe``, ``simd``,
 ``clock_hz``, ``expected_cycles``, ``timeout_cycles``, ``report``.
 """
 
@@ -28,7 +35,7 @@ from cocotb.task import bridge, resume
 from cocotb.triggers import FallingEdge, Timer
 
 from ecg_alq.boards import protocol as P
-from ecg_alq.boards.host import BoardClient, classify_all
+from ecg_alq.boards.host import BoardClient, classify_all, sign_rows_for
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
@@ -134,12 +141,8 @@ def session(client: BoardClient, port: SimPort, x: np.ndarray, model_id: int) ->
     return log
 
 
-@cocotb.test()
-async def link_serves_the_host_client(dut):
-    cfg = config()
-    x = np.load(cfg["fragments"])
-    golden = GoldenModel(load(cfg["model"]))
-    want = golden.logits(x)
+async def start_line(dut, cfg) -> tuple[SimPort, int]:
+    """Clock, reset, the simulated line; returns the client's port and its read timeout (ns)."""
     cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
     dut.rx.value = 1
     dut.rst.value = 1
@@ -150,7 +153,22 @@ async def link_serves_the_host_client(dut):
     # the client's read timeout: the longest a response can take to start and finish
     timeout_ns = (2 * cfg["expected_cycles"] + cfg["timeout_cycles"]
                   + 200 * 10 * cfg["divisor"]) * CLOCK_NS
-    port = SimPort(line, timeout_ns)
+    return SimPort(line, timeout_ns), timeout_ns
+
+
+def check_classification(r: dict, want: np.ndarray, cycles: int, what: str) -> None:
+    assert r["ok"], r
+    assert list(r["result"]["logits"]) == want.tolist(), f"{what}: logits differ"
+    assert r["result"]["class_id"] == int(np.argmax(want)) + 1, f"{what}: class"
+    assert r["result"]["cycles"] == cycles, f"{what}: cycles"
+
+
+@cocotb.test()
+async def link_serves_the_host_client(dut):
+    cfg = config()
+    x = np.load(cfg["fragments"])
+    want = GoldenModel(load(cfg["model"])).logits(x)
+    port, _ = await start_line(dut, cfg)
     log = await bridge(session)(BoardClient(port), port, x, cfg["model_id"])
     if cfg.get("report"):
         with open(cfg["report"], "w") as fh:
@@ -160,12 +178,10 @@ async def link_serves_the_host_client(dut):
     assert by["info"]["ok"] and (info["pe"], info["simd"], info["model_id"], info["clock_hz"],
                                  info["classes"], info["version"]) == \
         (cfg["pe"], cfg["simd"], cfg["model_id"], cfg["clock_hz"], P.LOGITS, P.VERSION), info
+    assert not info["flags"] & P.FLAG_LOADABLE, info
     for k in range(len(x)):
-        r = by[f"fragment {k}"]
-        assert r["ok"], r
-        assert list(r["result"]["logits"]) == want[k].tolist(), f"fragment {k}: logits differ"
-        assert r["result"]["class_id"] == int(np.argmax(want[k])) + 1, f"fragment {k}: class"
-        assert r["result"]["cycles"] == cfg["expected_cycles"], f"fragment {k}: cycles"
+        check_classification(by[f"fragment {k}"], want[k], cfg["expected_cycles"],
+                             f"fragment {k}")
     expected_errors = {"bad checksum": P.BAD_CHECKSUM, "bad sample": P.BAD_SAMPLE,
                        "unknown command": P.BAD_COMMAND, "timeout": P.TIMEOUT,
                        "broken stop bit": P.TIMEOUT}
@@ -177,3 +193,49 @@ async def link_serves_the_host_client(dut):
     for name in ("recovery 1", "garbage, then a request"):
         r = by[name]
         assert r["ok"] and list(r["result"]["logits"]) == want[0].tolist(), (name, r)
+
+
+def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
+    log = []
+
+    def attempt(name, fn):
+        try:
+            result = fn()
+            log.append({"scenario": name, "ok": True,
+                        "result": result.__dict__ if result is not None else None})
+        except P.ProtocolError as exc:
+            log.append({"scenario": name, "ok": False, "error": str(exc)})
+
+    info = client.info()
+    log.append({"scenario": "info before", "ok": True, "result": info.__dict__})
+    attempt("not loaded", lambda: client.classify(x[0]))
+    rows = sign_rows_for(model, info)
+    bad = P.load_request(rows, info.pe, info.simd)
+    attempt("bad load", lambda: client.exchange(P.LOAD, bad[:-1] + bytes([bad[-1] ^ 0x10])))
+    attempt("info after bad load", client.info)
+    for k, r in enumerate(classify_all(client, x, model_id=model_id, model=model)):
+        log.append({"scenario": f"fragment {k}", "ok": True, "result": r.__dict__})
+    attempt("info after", client.info)
+    return log
+
+
+@cocotb.test()
+async def link_loads_sign_bits(dut):
+    cfg = config()
+    x = np.load(cfg["fragments"])
+    model = load(cfg["model"])
+    want = GoldenModel(model).logits(x)
+    port, _ = await start_line(dut, cfg)
+    log = await bridge(load_session)(BoardClient(port), model, x, cfg["model_id"])
+    if cfg.get("report"):
+        with open(cfg["report"], "w") as fh:
+            json.dump(log, fh, default=list)
+    by = {entry["scenario"]: entry for entry in log}
+    flags = [by[k]["result"]["flags"] for k in ("info before", "info after bad load", "info after")]
+    assert flags == [P.FLAG_LOADABLE, P.FLAG_LOADABLE, P.FLAG_LOADABLE | P.FLAG_LOADED], flags
+    assert by["info before"]["result"]["sign_rows"] == cfg["sign_rows"]
+    for name, status in (("not loaded", P.NOT_LOADED), ("bad load", P.BAD_CHECKSUM)):
+        assert not by[name]["ok"] and f"status {status}:" in by[name]["error"], (name, by[name])
+    for k in range(len(x)):
+        check_classification(by[f"fragment {k}"], want[k], cfg["expected_cycles"],
+                             f"fragment {k}")

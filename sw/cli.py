@@ -280,7 +280,9 @@ def cmd_board_classify(args) -> int:
     golden = GoldenModel(model).logits(x) if args.check else None  # also checks the model file
     expected_id = model_id(model)
     port = open_port(args.port, args.baud, timeout=args.timeout)
-    done = classify_all(BoardClient(port), x, model_id=expected_id,
+    from ecg_alq.intmodel import load as load_model
+
+    done = classify_all(BoardClient(port), x, model_id=expected_id, model=load_model(model),
                         progress=lambda k, n: print(f"\r{k}/{n} fragment(s)", end="",
                                                     file=sys.stderr, flush=True))
     print(file=sys.stderr)

@@ -39,6 +39,12 @@ def test_requests_are_checked_and_responses_decoded():
     logits = list(range(-8, 9))
     ok = P.frame(P.RESPONSE_SYNC, bytes([P.OK]) + struct.pack("<B17iI", 3, *logits, 1234))
     assert P.parse_response(P.CLASSIFY, ok) == P.Classification(3, tuple(logits), 1234)
+    assert P.load_request([1, 0xFFFF], 2, 8) == P.frame(P.REQUEST_SYNC, bytes([P.LOAD, 1, 0, 0xFF, 0xFF]))
+    with pytest.raises(EcgAlqError, match="a sign row holds 16 bits"):
+        P.load_request([1 << 16], 2, 8)
+    info = P.frame(P.RESPONSE_SYNC, bytes([P.OK]) + struct.pack("<BBBBIIHB", 2, 17, 2, 8, 7, 12_000_000, 6073, 1))
+    parsed = P.parse_response(P.INFO, info)
+    assert (parsed.sign_rows, parsed.loadable, parsed.loaded) == (6073, True, False)
     with pytest.raises(P.ProtocolError, match="checksum mismatch"):
         P.parse_response(P.CLASSIFY, ok[:-1] + bytes([ok[-1] ^ 0xFF]))
     with pytest.raises(P.ProtocolError, match="74 bytes, expected 76"):
@@ -75,7 +81,23 @@ def test_host_client_against_the_link_in_verilator(frags, tmp_path):
            "clock_hz": clock_hz, "timeout_cycles": timeout,
            "expected_cycles": network_cycles(plan_network(model, params)).total,
            "report": str(tmp_path / "link.json")}
-    run(top, "link", "tb_link", tmp_path / "sim", cfg)
+    run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_serves_the_host_client")
+
+
+def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
+    """The iCEBreaker's configuration: sign bits in SPRAM, loaded by the host (LOAD)."""
+    model = load(default_model_path())
+    params = HwParams(pe=2, simd=8, memory="spram")
+    clock_hz, divisor, timeout = 12_000_000, 8, 30_000
+    mid = P.model_id(default_model_path())
+    top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid)
+    np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
+    cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
+           "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
+           "clock_hz": clock_hz, "timeout_cycles": timeout, "sign_rows": top.accel.sign_depth,
+           "expected_cycles": network_cycles(plan_network(model, params)).total,
+           "report": str(tmp_path / "link.json")}
+    run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_loads_sign_bits")
 
 
 def test_board_classify_command_gives_clear_errors(tmp_path, capsys):
