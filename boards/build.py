@@ -66,12 +66,18 @@ RAM_SHAPES = {"ice40": [(16, 256), (8, 512), (4, 1024), (2, 2048)],
 SURELY_BLOCK_RAM = 2048  #: bits from which a memory is never put in logic by the tools
 
 
-def block_ram_lower_bound(memories: list[tuple[str, int, int]], family: str) -> dict[str, int]:
+#: names of the memories the "spram" style puts in SPRAM (hw/input_stage.py, hw/accelerator.py)
+SPRAM_MEMORIES = ("raw_samples", "sign_bits")
+
+
+def block_ram_lower_bound(memories: list[tuple[str, int, int]], family: str,
+                          elsewhere: tuple[str, ...] = ()) -> dict[str, int]:
     """Block RAMs that the memories of at least ``SURELY_BLOCK_RAM`` bits need, by kind (each
-    in its best shape); smaller ones may go to logic and are not counted."""
+    in its best shape); smaller ones may go to logic and are not counted, nor are the kinds
+    ``elsewhere`` (held in SPRAM)."""
     need: dict[str, int] = {}
     for kind, width, depth in memories:
-        if width * depth >= SURELY_BLOCK_RAM:
+        if width * depth >= SURELY_BLOCK_RAM and kind not in elsewhere:
             blocks = min(-(-width // w) * -(-depth // d) for w, d in RAM_SHAPES[family])
             need[kind] = need.get(kind, 0) + blocks
     return need
@@ -134,6 +140,9 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     block RAM is refused before synthesis; without, the tools run and report the overflow."""
     spec = board(board_name)
     params.validate()
+    if params.memory == "spram" and spec.family != "ice40":
+        raise BuildFailed(f"{board_name}: memory style 'spram' needs an iCE40UP5K (its "
+                          f"single-port RAMs); use memory 'auto' on {spec.device}", fits=None)
     model = load(model_path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,7 +150,8 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
         (out / stale).unlink(missing_ok=True)
     top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
                    model_id=model_id(model_path))
-    need = block_ram_lower_bound(top.link.accel.memories(), spec.family)
+    need = block_ram_lower_bound(top.link.accel.memories(), spec.family,
+                                 top.link.accel.spram_kinds())
     if precheck and sum(need.values()) > spec.ram_blocks:  # say so before synthesis
         for part in (top.link, top.link.accel, top.link.uart_rx, top.link.uart_tx):
             part._MustUse__silence = True  # built, deliberately never elaborated
@@ -157,6 +167,11 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                                f"--freq {top.clock_hz / 1e6:.3f}"}
     if ice40 and params.alpha_mult == "dsp":
         options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
+    if top.link.accel.spram_kinds():
+        # Amaranth gives every memory an initial value (zeros); SPRAM cannot have one, and
+        # the accelerator never reads these memories before writing them: drop the values
+        options["script_after_read"] = "\n".join(
+            f"delete t:$meminit_v2 r:MEMID=*{name}* %i" for name in SPRAM_MEMORIES)
     t0 = time.perf_counter()
     failure, retried = _run_tools(spec.platform(), top, out, options), None
     if failure is not None and _yosys_crashed(out):

@@ -193,19 +193,23 @@ class Accelerator(wiring.Component):
 
         # the sign bits of all lanes: one row per issued chunk, shared address
         spram = {"ram_style": "huge"} if self.loadable_signs else None
+        # the tables are read one cycle after the issue (their rows registered), so that their
+        # words, registered once, reach the lanes with the fetch unit's feed (FEED = 3)
         sign_row = Signal(range(self.sign_depth + 1))
-        m.submodules.signs = smem = Memory(
+        sign_row_q = Signal.like(sign_row)
+        m.d.sync += sign_row_q.eq(sign_row)
+        m.submodules.sign_bits = smem = Memory(
             shape=PE * S, depth=self.sign_depth, attrs=spram,
             init=[] if self.loadable_signs else self.sign_rows())
         sign_read = smem.read_port()
         if self.loadable_signs:  # single-port: loads (when idle) and reads share the address
             sign_write = smem.write_port()
             loading = Signal()
-            m.d.comb += [sign_write.addr.eq(Mux(loading, self.load_addr, sign_row)),
+            m.d.comb += [sign_write.addr.eq(Mux(loading, self.load_addr, sign_row_q)),
                          sign_read.addr.eq(sign_write.addr), sign_write.data.eq(self.load_data),
-                         sign_write.en.eq(loading)]
+                         sign_write.en.eq(loading), sign_read.en.eq(~loading)]
         else:
-            m.d.comb += sign_read.addr.eq(sign_row)
+            m.d.comb += sign_read.addr.eq(sign_row_q)
 
         pass_mems = []
         pass_layout = self.pass_layout
@@ -255,6 +259,8 @@ class Accelerator(wiring.Component):
         row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
         f_elems = Signal(range(max(c.chunks for c in L) * S + 1))
         pass_row = Signal(range(max(1, max(len(x) for x in T.passes)) + 1))
+        pass_row_q = Signal.like(pass_row)
+        m.d.sync += pass_row_q.eq(pass_row)
         # pooling counters (see docs/hardware.md)
         ph_o, u_o, slot_o = Signal(range(max(c.pool_stride for c in L) + 1)), \
             Signal(range(max(c.out_length for c in L) + 2)), Signal(range(T.max_windows + 1))
@@ -301,7 +307,7 @@ class Accelerator(wiring.Component):
             m.d.comb += fetch.data[b].eq(Mux(src == BUF_A, reads[BUF_A][b].data,
                                              reads[BUF_B][b].data))
         for i in range(PE):
-            m.d.comb += pass_mems[i].addr.eq(pass_row)
+            m.d.comb += pass_mems[i].addr.eq(pass_row_q)
 
         open_v = (ph_o == 0) & (u_o < out_len)
         close_v = (wait_c == 0) & (ph_c == 0) & (u_c < out_len)
@@ -320,13 +326,10 @@ class Accelerator(wiring.Component):
         # (datapath registers: no reset; only ``issue`` decides whether a chunk is real)
         entries = [Signal(pass_layout, name=f"entry{i}", reset_less=True) for i in range(PE)]
         s1q = Signal(side)
-        entries_q = [Signal(pass_layout, name=f"entry_q{i}", reset_less=True) for i in range(PE)]
-        signs_q = Signal(PE * S, reset_less=True)
         signs2 = Signal(PE * S, reset_less=True)
-        m.d.sync += [s1q.eq(s1), s2.eq(s1q), signs_q.eq(sign_read.data), signs2.eq(signs_q)]
+        m.d.sync += [s1q.eq(s1), s2.eq(s1q), signs2.eq(sign_read.data)]
         for i in range(PE):
-            m.d.sync += [entries_q[i].as_value().eq(pass_mems[i].data),
-                         entries[i].eq(entries_q[i])]
+            m.d.sync += entries[i].as_value().eq(pass_mems[i].data)
 
         # ---------------------------------------------------------- stage 2: lanes
         last_layer = layer == nl - 1
@@ -396,10 +399,9 @@ class Accelerator(wiring.Component):
         z_index = Signal(range(len(T.zeros) + 2))
         z_left = Signal(range(len(T.zeros) + 2))
         z_u = Signal(range(max(c.out_length for c in L) + 1))
-        am_i = Signal(range(self.num_classes + 1))
+        li = Signal(range(self.num_classes + 1))  # logit index: ARGMAX, then OUTPUT
         best = Signal(signed(T.acc_width))
         best_i = Signal(5)
-        out_i = Signal(range(self.num_classes + 1))
         m.d.comb += zread.addr.eq(z_index)
         last_zero_logits = [(c, int(self.plan.layers[-1].layer.bias[c]))
                             for c in self.plan.layers[-1].zero_channels]
@@ -475,7 +477,7 @@ class Accelerator(wiring.Component):
                 m.d.sync += flush.eq(flush + 1)
                 with m.If(flush == FLUSH - 1):
                     with m.If(last_layer):
-                        m.d.sync += [am_i.eq(1), best.eq(logits[0]), best_i.eq(0)]
+                        m.d.sync += [li.eq(1), best.eq(logits[0]), best_i.eq(0)]
                         m.next = "ARGMAX"
                     with m.Else():
                         m.next = "DRAIN"
@@ -510,23 +512,23 @@ class Accelerator(wiring.Component):
                         m.d.sync += z_u.eq(z_u + 1)
             with m.State("ARGMAX"):
                 m.d.comb += self.busy.eq(1)
-                cand = logit_arr[am_i]
+                cand = logit_arr[li]
                 with m.If(cand > best):
-                    m.d.sync += [best.eq(cand), best_i.eq(am_i)]
-                with m.If(am_i == self.num_classes - 1):
-                    m.d.sync += [counting.eq(0), out_i.eq(0)]
+                    m.d.sync += [best.eq(cand), best_i.eq(li)]
+                with m.If(li == self.num_classes - 1):
+                    m.d.sync += [counting.eq(0), li.eq(0)]
                     m.next = "OUTPUT"
                 with m.Else():
-                    m.d.sync += am_i.eq(am_i + 1)
+                    m.d.sync += li.eq(li + 1)
             with m.State("OUTPUT"):
                 m.d.comb += [self.busy.eq(1), self.out_valid.eq(1),
-                             self.out_logit.eq(logit_arr[out_i]), self.out_index.eq(out_i),
+                             self.out_logit.eq(logit_arr[li]), self.out_index.eq(li),
                              self.out_class.eq(best_i + 1),
-                             self.out_last.eq(out_i == self.num_classes - 1)]
+                             self.out_last.eq(li == self.num_classes - 1)]
                 with m.If(self.out_ready):
-                    with m.If(out_i == self.num_classes - 1):
+                    with m.If(li == self.num_classes - 1):
                         m.d.comb += self.done.eq(1)
                         m.next = "IDLE"
                     with m.Else():
-                        m.d.sync += out_i.eq(out_i + 1)
+                        m.d.sync += li.eq(li + 1)
         return m

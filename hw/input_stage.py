@@ -1,7 +1,8 @@
 """The input stage: a fragment's raw ADC samples in, the first layer's activations out.
 
 It keeps the raw samples in one memory of ``length`` words (a single address drives both its
-write and its read port, so the iCE40UP5K can hold it in one single-port SPRAM), adds them up as
+write and its read port, and it is not read while written, so the iCE40UP5K can hold it in one
+single-port SPRAM), adds them up as
 they arrive, divides the sum by the length once the last sample is in (the fragment's mean,
 rounded half up), then makes one *preprocessing pass*: each sample, in order, becomes
 ``clamp(rshift(x - mean, input_shift), -2^(A-1), 2^(A-1) - 1)`` (the integer model's input
@@ -77,13 +78,14 @@ class InputStage(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         L, S, A, sh = self.length, self.simd, self.act_bits, self.input_shift
-        m.submodules.samples = mem = Memory(shape=RAW_BITS, depth=L, init=[],
+        m.submodules.raw_samples = mem = Memory(shape=RAW_BITS, depth=L, init=[],
                                             attrs=self.memory_attrs or None)
         wp, rp = mem.write_port(), mem.read_port()
         n = Signal(range(L + 1))  # the one address: sample written (LOAD) or read (PREP)
         bank, row = Signal(range(S)), Signal(range(-(-L // S) + 1))
+        # a single-port RAM's read data holds while it writes: no read while writing
         m.d.comb += [wp.addr.eq(n), rp.addr.eq(n), wp.data.eq(self.in_data),
-                     wp.en.eq(self.in_valid & self.in_ready)]
+                     wp.en.eq(self.in_valid & self.in_ready), rp.en.eq(~wp.en)]
 
         total = Signal(SUM_BITS)
         rem = Signal(range(L))

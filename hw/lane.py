@@ -75,8 +75,11 @@ class Lane(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        # stage A: signed adder tree of the chunk
-        terms = [Mux(self.signs[i], self.acts[i], -self.acts[i]) for i in range(self.simd)]
+        # stage A: signed adder tree of the chunk. -a = ~a + 1: the negated terms are inverted,
+        # and their +1s (the count of sign bits at 0) are added in stage B
+        terms = [Mux(self.signs[i], self.acts[i], ~self.acts[i]) for i in range(self.simd)]
+        negatives = Signal(range(self.simd + 1), reset_less=True)
+        m.d.sync += negatives.eq(_tree_sum([~self.signs[i] for i in range(self.simd)]))
         chunk = Signal(signed(self.psum_width), reset_less=True)
         a_valid, a_last = Signal(), Signal()
         a_alpha = Signal(self.alpha_bits, reset_less=True)
@@ -93,7 +96,7 @@ class Lane(wiring.Component):
         b_alpha = Signal(self.alpha_bits, reset_less=True)
         b_first, b_lastb = Signal(), Signal()
         b_bias = Signal(signed(self.acc_width), reset_less=True)
-        total = psum + chunk
+        total = psum + chunk + negatives
         m.d.sync += b_valid.eq(a_last)
         with m.If(a_valid):
             m.d.sync += psum.eq(Mux(a_last, 0, total))

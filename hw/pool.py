@@ -63,11 +63,7 @@ class PoolUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         A, W, S = self.act_bits, self.windows, self.simd
-        acc = self.acc
-        requant = Array([(acc + (1 << (s - 1))) >> s if s > 0 else acc << -s
-                         for s in self.shifts])[self.layer]
-        top = (1 << A) - 1
-        q = Mux(requant < 0, 0, Mux(requant > top, top, requant))
+        q = self._requantize(m)
         m.submodules.state = state = Memory(shape=A * W, depth=self.channels, init=[])
         wp = state.write_port()
         rp = state.read_port(transparent_for=(wp,))
@@ -96,6 +92,21 @@ class PoolUnit(wiring.Component):
                      self.emit_value.eq(Array(new[j * A: (j + 1) * A] for j in range(W))
                                         [f_close_slot])]
         return m
+
+
+    def _requantize(self, m: Module):
+        """``clamp(rshift(acc, shift[layer]), 0, 2^A - 1)`` with one rounding adder and one
+        comparison against the per-layer limit (instead of a rounding adder per layer)."""
+        A, acc, shifts = self.act_bits, self.acc, self.shifts
+        rnd = Array([1 << (s - 1) if s > 0 else 0 for s in shifts])[self.layer]
+        rounded = Signal(signed(self.acc_width + 1))
+        m.d.comb += rounded.eq(acc + rnd)
+        # rshift(acc, s) > 2^A - 1  <=>  acc + rnd >= 2^A << s   (for s < 0: acc << -s)
+        limit = Array([(1 << A) << s if s >= 0 else -(-(1 << A) // (1 << -s))
+                       for s in shifts])[self.layer]
+        high = rounded >= limit
+        low = Array([rounded[s:s + A] if s >= 0 else (acc << -s)[:A] for s in shifts])[self.layer]
+        return Mux(rounded < 0, 0, Mux(high, (1 << A) - 1, low))
 
 
 class PoolModel:

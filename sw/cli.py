@@ -206,10 +206,16 @@ def cmd_flow(args) -> int:
     return 0
 
 
-def _hw_params(args):
+def _hw_params(args, base=None):
+    """The hardware parameters given on the command line, the others from ``base`` (a board's
+    defaults) or :class:`HwParams`' defaults."""
+    from dataclasses import replace
+
     from ecg_alq.hw.params import HwParams
 
-    params = HwParams(pe=args.pe, simd=args.simd, alpha_mult=args.alpha_mult, memory=args.memory)
+    given = {k: getattr(args, k) for k in ("pe", "simd", "alpha_mult", "memory")
+             if getattr(args, k) is not None}
+    params = replace(base or HwParams(), **given)
     params.validate()
     return params
 
@@ -307,13 +313,15 @@ def cmd_board_classify(args) -> int:
 
 def cmd_build(args) -> int:
     from ecg_alq.boards.build import build
+    from ecg_alq.boards.top import BOARDS
     from ecg_alq.intmodel.shipped import default_model_path
 
     model = args.model or default_model_path()
     out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
     print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
-    s = build(args.board, model, _hw_params(args), out, baud=args.baud, clock_mhz=args.clock_mhz,
-              precheck=not args.force)
+    spec = BOARDS[args.board]
+    s = build(args.board, model, _hw_params(args, spec.default_params), out, baud=args.baud,
+              clock_mhz=args.clock_mhz or spec.default_clock_mhz, precheck=not args.force)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
@@ -440,12 +448,13 @@ def build_parser() -> argparse.ArgumentParser:
     hsub = hw.add_subparsers(dest="hw_command", required=True, metavar="ACTION")
     hv = hsub.add_parser("verilog", help="the accelerator's Verilog and a JSON summary")
 
-    def hw_options(q):
+    def hw_options(q, defaults="4, 8, dsp, auto"):
+        pe, simd, mult, mem = defaults.split(", ")
         q.add_argument("--model", help="integer model file (default: the shipped one)")
-        q.add_argument("--pe", type=int, default=4, help="lanes (output channels in parallel)")
-        q.add_argument("--simd", type=int, default=8, help="activations per lane per cycle")
-        q.add_argument("--alpha-mult", default="dsp", help="dsp or shiftadd (alpha scaling)")
-        q.add_argument("--memory", default="auto", help="memory style: auto or spram")
+        q.add_argument("--pe", type=int, help=f"lanes (output channels in parallel; default {pe})")
+        q.add_argument("--simd", type=int, help=f"activations per lane per cycle (default {simd})")
+        q.add_argument("--alpha-mult", help=f"dsp or shiftadd (alpha scaling; default {mult})")
+        q.add_argument("--memory", help=f"memory style: auto or spram (default {mem})")
 
     hw_options(hv)
     hv.add_argument("--out", required=True, help="output folder")
@@ -470,10 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ecg_alq.boards.top import BOARDS
 
     bu.add_argument("--board", required=True, choices=sorted(BOARDS))
-    hw_options(bu)
+    hw_options(bu, defaults="the board's, " * 3 + "the board's")
     bu.add_argument("--baud", type=int, default=115_200, help="UART baud rate (default 115200)")
     bu.add_argument("--clock-mhz", type=float,
-                    help="accelerator clock (a PLL makes it; default: the board oscillator)")
+                    help="accelerator clock (a PLL makes it unless it is the oscillator's; "
+                    "default: the board's, " + ", ".join(
+                        f"{b.name} {b.default_clock_mhz:g}" for b in BOARDS.values()) + ")")
     bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
     bu.add_argument("--force", action="store_true", help="run the tools even when the memories "
                     "cannot fit the device's block RAM (to see the tools' numbers)")
