@@ -34,7 +34,8 @@ class Board:
     error_led: int | None
     logic_cells: int  #: LUT4s / logic cells of the FPGA
     ram_blocks: int  #: block RAMs (iCE40 4 Kbit EBR, ECP5 18 Kbit DP16KD)
-    default_clock_mhz: float  #: what ``ecg-alq dse`` uses unless told otherwise
+    default_clock_mhz: float  #: what ``ecg-alq build`` and ``ecg-alq dse`` use unless told
+    default_params: HwParams  #: what ``ecg-alq build`` uses unless told
 
     def platform(self):
         if self.name == "icebreaker":
@@ -52,9 +53,11 @@ BOARDS = {
     # iCEBreaker: LEDs 0, 1 on the board (red, green), 2..6 on the PMOD2 snap-off
     "icebreaker": Board("icebreaker", "iCE40UP5K-SG48", "ice40", "clk12", 12_000_000, 0,
                         (2, 3, 4, 5, 6), None, logic_cells=5280, ram_blocks=30,
-                        default_clock_mhz=12.0),
+                        default_clock_mhz=33.0,
+                        default_params=HwParams(pe=2, simd=8, memory="spram")),
     "ulx3s": Board("ulx3s", "LFE5U-85F", "ecp5", "clk25", 25_000_000, 0, (1, 2, 3, 4, 5), 7,
-                   logic_cells=83640, ram_blocks=208, default_clock_mhz=50.0),
+                   logic_cells=83640, ram_blocks=208, default_clock_mhz=50.0,
+                   default_params=HwParams(pe=4, simd=8)),
 }
 
 

@@ -167,17 +167,28 @@ class Accelerator(wiring.Component):
         L = T.layers
         nl = len(L)
 
-        def per_layer(field, shape=None):
-            values = [getattr(c, field) for c in L]
+        layer = Signal(range(nl + 1))
+
+        def now(values, shape=None):
+            """This layer's entry of a per-layer constant table (combinational: SETUP uses it)."""
             if shape is None:
                 lo, hi = min(values), max(values)
                 shape = signed(max(_bits(abs(lo)), _bits(hi)) + 1) if lo < 0 else unsigned(_bits(hi))
-            return Array(Const(v, shape) for v in values)
+            return Array(Const(v, shape) for v in values)[layer]
 
-        layer = Signal(range(nl + 1))
+        def held(values, shape=None):
+            """The same, registered: valid from the cycle after ``layer`` changed (every state
+            but SETUP), and off the sequencer's critical paths."""
+            value = now(values, shape)
+            reg = Signal.like(value)
+            m.d.sync += reg.eq(value)
+            return reg
 
         def sel(field, shape=None):
-            return per_layer(field, shape)[layer]
+            return held([getattr(c, field) for c in L], shape)
+
+        def minus_one(field):
+            return held([getattr(c, field) - 1 for c in L])
 
         # ---------------------------------------------------------- memories
         buf_rows, row_w = self.buf_rows, self.row_w
@@ -277,17 +288,20 @@ class Accelerator(wiring.Component):
         issue = Signal()  # a chunk is issued this cycle
         c_step_q, c_step_r = [c.step // S for c in L], [c.step % S for c in L]
         c_start_q, c_start_r = [c.start // S for c in L], [c.start % S for c in L]
+        c_start = [c.start for c in L]
+        c_sign_base, c_pass_base = [c.sign_base for c in L], [c.pass_base for c in L]
+        sign_base, pass_base = held(c_sign_base), held(c_pass_base)
         cout_q, cout_r = [c.out_channels // S for c in L], [c.out_channels % S for c in L]
-        step_q = Array(Const(v, signed(row_w)) for v in c_step_q)[layer]
-        step_r = Array(Const(v, range(S + 1)) for v in c_step_r)[layer]
-        start_q = Array(Const(v, signed(row_w)) for v in c_start_q)[layer]
-        start_r = Array(Const(v, range(S + 1)) for v in c_start_r)[layer]
-        outc_q = Array(Const(v, signed(row_w)) for v in cout_q)[layer]
-        outc_r = Array(Const(v, range(S + 1)) for v in cout_r)[layer]
+        step_q, step_r = held(c_step_q, signed(row_w)), held(c_step_r, range(S + 1))
+        start_q, start_r = now(c_start_q, signed(row_w)), now(c_start_r, range(S + 1))
+        outc_q, outc_r = held(cout_q, signed(row_w)), held(cout_r, range(S + 1))
 
-        chunks, passes, conv_len = sel("chunks"), sel("passes"), sel("conv_length")
-        pool_k, pool_s, windows = sel("pool_kernel"), sel("pool_stride"), sel("windows")
-        out_len = sel("out_length")
+        chunks_m1, passes_m1, conv_m1 = (minus_one("chunks"), minus_one("passes"),
+                                         minus_one("conv_length"))
+        pool_s_m1, windows_m1, out_len_m1 = (minus_one("pool_stride"), minus_one("windows"),
+                                             minus_one("out_length"))
+        out_len, step = sel("out_length"), sel("step")
+        zero_base, zero_count = sel("zero_base"), sel("zero_count")
         src, dst = sel("src", unsigned(2)), sel("dst", unsigned(2))
 
         def advance(row, off, q, r):
@@ -315,7 +329,7 @@ class Accelerator(wiring.Component):
                                   "close": 1, "close_slot": range(T.max_windows + 1),
                                   "ubase_row": signed(row_w), "ubase_off": range(S + 1)})
         s1 = Signal(side)
-        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks - 1), s1.open.eq(open_v),
+        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks_m1), s1.open.eq(open_v),
                      s1.open_slot.eq(slot_o), s1.close.eq(close_v), s1.close_slot.eq(slot_c),
                      s1.ubase_row.eq(ubase_row), s1.ubase_off.eq(ubase_off)]
 
@@ -427,22 +441,23 @@ class Accelerator(wiring.Component):
             with m.State("SETUP"):
                 m.d.comb += self.busy.eq(1)
                 m.d.sync += [t.eq(0), p.eq(0), f.eq(0), f_elems.eq(0),
-                             e_t.eq(sel("start")), e_chunk.eq(sel("start")),
+                             e_t.eq(now(c_start)), e_chunk.eq(now(c_start)),
                              row_t.eq(start_q), off_t.eq(start_r),
-                             sign_row.eq(sel("sign_base")), pass_row.eq(sel("pass_base")),
-                             ph_o.eq(0), u_o.eq(0), slot_o.eq(0), wait_c.eq(pool_k - 1),
+                             sign_row.eq(now(c_sign_base)), pass_row.eq(now(c_pass_base)),
+                             ph_o.eq(0), u_o.eq(0), slot_o.eq(0),
+                             wait_c.eq(now([c.pool_kernel - 1 for c in L])),
                              ph_c.eq(0), u_c.eq(0), slot_c.eq(0), ubase_row.eq(0),
                              ubase_off.eq(0), flush.eq(0)]
                 with m.If(last_layer):
                     for c, v in last_zero_logits:
                         m.d.sync += logits[c].eq(v)
-                with m.If(passes == 0):
+                with m.If(now([c.passes for c in L]) == 0):
                     m.next = "FLUSH"
                 with m.Else():
                     m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += [self.busy.eq(1), issue.eq(1)]
-                last_f, last_p, last_t = f == chunks - 1, p == passes - 1, t == conv_len - 1
+                last_f, last_p, last_t = f == chunks_m1, p == passes_m1, t == conv_m1
                 m.d.sync += sign_row.eq(sign_row + 1)
                 with m.If(~last_f):
                     m.d.sync += [f.eq(f + 1), f_elems.eq(f_elems + S), e_chunk.eq(e_chunk + S)]
@@ -451,22 +466,21 @@ class Accelerator(wiring.Component):
                     with m.If(~last_p):
                         m.d.sync += [p.eq(p + 1), pass_row.eq(pass_row + 1), e_chunk.eq(e_t)]
                     with m.Else():
-                        step = sel("step")
-                        m.d.sync += [p.eq(0), pass_row.eq(sel("pass_base")),
-                                     sign_row.eq(sel("sign_base")), t.eq(t + 1),
+                        m.d.sync += [p.eq(0), pass_row.eq(pass_base), sign_row.eq(sign_base),
+                                     t.eq(t + 1),
                                      e_t.eq(e_t + step), e_chunk.eq(e_t + step)]
                         m.d.sync += advance(row_t, off_t, step_q, step_r)
                         # pooling window counters
-                        with m.If(ph_o == pool_s - 1):
+                        with m.If(ph_o == pool_s_m1):
                             m.d.sync += [ph_o.eq(0), u_o.eq(u_o + 1),
-                                         slot_o.eq(Mux(slot_o == windows - 1, 0, slot_o + 1))]
+                                         slot_o.eq(Mux(slot_o == windows_m1, 0, slot_o + 1))]
                         with m.Else():
                             m.d.sync += ph_o.eq(ph_o + 1)
                         with m.If(wait_c > 0):
                             m.d.sync += wait_c.eq(wait_c - 1)
-                        with m.Elif(ph_c == pool_s - 1):
+                        with m.Elif(ph_c == pool_s_m1):
                             m.d.sync += [ph_c.eq(0), u_c.eq(u_c + 1),
-                                         slot_c.eq(Mux(slot_c == windows - 1, 0, slot_c + 1))]
+                                         slot_c.eq(Mux(slot_c == windows_m1, 0, slot_c + 1))]
                             m.d.sync += advance(ubase_row, ubase_off, outc_q, outc_r)
                         with m.Else():
                             m.d.sync += ph_c.eq(ph_c + 1)
@@ -484,7 +498,7 @@ class Accelerator(wiring.Component):
             with m.State("DRAIN"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(writer.empty):
-                    m.d.sync += [z_index.eq(sel("zero_base")), z_left.eq(sel("zero_count")),
+                    m.d.sync += [z_index.eq(zero_base), z_left.eq(zero_count),
                                  z_u.eq(0)]
                     m.next = "ZEROS"
             with m.State("ZEROS"):
@@ -505,7 +519,7 @@ class Accelerator(wiring.Component):
                 with m.If(writer.zero_ready):  # always: the FIFOs drained before ZEROS
                     m.d.sync += [z_row.eq(zero_row + outc_q + carry),
                                  z_off.eq(Mux(carry, zero_off + outc_r - S, zero_off + outc_r))]
-                    with m.If(z_u == out_len - 1):
+                    with m.If(z_u == out_len_m1):
                         m.d.sync += [z_u.eq(0), z_index.eq(z_index + 1), z_left.eq(z_left - 1)]
                         m.next = "ZEROS"
                     with m.Else():
