@@ -420,6 +420,9 @@ class Accelerator(wiring.Component):
         last_zero_logits = [(c, int(self.plan.layers[-1].layer.bias[c]))
                             for c in self.plan.layers[-1].zero_channels]
         logit_arr = Array(logits)
+        cand = Signal(signed(T.acc_width), reset_less=True)  # ARGMAX's pipeline register
+        cand_i = Signal.like(li)
+        m.d.sync += [cand.eq(logit_arr[li]), cand_i.eq(li)]
 
         with m.FSM():
             with m.State("IDLE"):
@@ -525,13 +528,17 @@ class Accelerator(wiring.Component):
                     with m.Else():
                         m.d.sync += z_u.eq(z_u + 1)
             with m.State("ARGMAX"):
+                # one cycle reads logit ``li`` into ``cand``, the next compares it: logits 1..16
+                # are read in 16 cycles and the last compared in a 17th
                 m.d.comb += self.busy.eq(1)
-                cand = logit_arr[li]
-                with m.If(cand > best):
-                    m.d.sync += [best.eq(cand), best_i.eq(li)]
-                with m.If(li == self.num_classes - 1):
-                    m.d.sync += [counting.eq(0), li.eq(0)]
-                    m.next = "OUTPUT"
+                with m.If(li < self.num_classes):
+                    m.d.sync += li.eq(li + 1)
+                with m.If((cand_i > 0) & (li > 1)):
+                    with m.If(cand > best):
+                        m.d.sync += [best.eq(cand), best_i.eq(cand_i)]
+                    with m.If(cand_i == self.num_classes - 1):
+                        m.d.sync += [counting.eq(0), li.eq(0)]
+                        m.next = "OUTPUT"
                 with m.Else():
                     m.d.sync += li.eq(li + 1)
             with m.State("OUTPUT"):
