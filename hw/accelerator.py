@@ -542,11 +542,13 @@ class Accelerator(wiring.Component):
                 with m.Else():
                     m.d.sync += li.eq(li + 1)
             with m.State("OUTPUT"):
-                m.d.comb += [self.busy.eq(1), self.out_valid.eq(1),
-                             self.out_logit.eq(logit_arr[li]), self.out_index.eq(li),
+                # the word is the registered ``cand``: valid once it holds logit ``li`` (one
+                # cycle after each step; the cycle count has stopped)
+                m.d.comb += [self.busy.eq(1), self.out_valid.eq(cand_i == li),
+                             self.out_logit.eq(cand), self.out_index.eq(li),
                              self.out_class.eq(best_i + 1),
                              self.out_last.eq(li == self.num_classes - 1)]
-                with m.If(self.out_ready):
+                with m.If(self.out_ready & self.out_valid):
                     with m.If(li == self.num_classes - 1):
                         m.d.comb += self.done.eq(1)
                         m.next = "IDLE"
