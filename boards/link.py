@@ -92,6 +92,9 @@ class LinkTop(wiring.Component):
         m.submodules.accel = ResetInserter(abort)(accel)
         m.submodules.uart_rx, m.submodules.uart_tx = rx, tx
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(accel.busy)]
+        # the received byte, registered (the receiver's valid is combinational)
+        got, byte = Signal(), Signal(8)
+        m.d.sync += [got.eq(rx.valid), byte.eq(rx.data)]
 
         crc = Signal(8)
         command = Signal(8)
@@ -115,15 +118,15 @@ class LinkTop(wiring.Component):
         row_word = Signal(8 * row_bytes)  # the row's bytes so far, the first in the low bits
         if loadable:
             m.d.comb += [accel.load_addr.eq(row),
-                         accel.load_data.eq(Cat(row_word[8:], rx.data)
-                                            if row_bytes > 1 else rx.data)]
+                         accel.load_data.eq(Cat(row_word[8:], byte)
+                                            if row_bytes > 1 else byte)]
         index = Signal(range(max(len(info), 4) + 1))
         word = Signal(range(P.LOGITS + 1))
         logit = Signal(signed(32))
         m.d.comb += logit.eq(accel.out_logit)
         cycles = Signal(32)
 
-        crc_rx = crc8_next(m, crc, rx.data)  # the CRC with the byte received / sent this cycle
+        crc_rx = crc8_next(m, crc, byte)  # the CRC with the byte received / sent this cycle
         crc_tx = crc8_next(m, crc, tx.data)
 
         def send(value, nxt, counted=True):
@@ -136,10 +139,9 @@ class LinkTop(wiring.Component):
                     m.next = nxt
             return tx.ready
 
-        got = rx.valid
         with m.FSM():
             with m.State("HUNT"):
-                with m.If(got & (rx.data == P.REQUEST_SYNC)):
+                with m.If(got & (byte == P.REQUEST_SYNC)):
                     m.d.sync += [crc.eq(0), idle.eq(0)]
                     m.next = "COMMAND"
             # ------------------------------------------------------------ receiving
@@ -155,15 +157,15 @@ class LinkTop(wiring.Component):
                         m.d.sync += idle.eq(idle + 1)
                     if state == "COMMAND":
                         with m.If(got):
-                            m.d.sync += command.eq(rx.data)
-                            with m.If(rx.data == P.CLASSIFY):
+                            m.d.sync += command.eq(byte)
+                            with m.If(byte == P.CLASSIFY):
                                 m.d.comb += accel.start.eq(1)
                                 m.d.sync += [count.eq(0), bad_sample.eq(0)]
                                 m.next = "LOW"
-                            with m.Elif(rx.data == P.INFO):
+                            with m.Elif(byte == P.INFO):
                                 m.next = "CHECK"
                             if loadable:
-                                with m.Elif(rx.data == P.LOAD):
+                                with m.Elif(byte == P.LOAD):
                                     m.d.sync += [loaded.eq(0), row.eq(0), row_byte.eq(0)]
                                     m.next = "ROWS"
                             with m.Else():
@@ -171,13 +173,13 @@ class LinkTop(wiring.Component):
                                 m.next = "REPLY"
                     elif state == "LOW":
                         with m.If(got):
-                            m.d.sync += low.eq(rx.data)
+                            m.d.sync += low.eq(byte)
                             m.next = "HIGH"
                     elif state == "HIGH":
                         with m.If(got):
-                            with m.If(rx.data[3:] != 0):
+                            with m.If(byte[3:] != 0):
                                 m.d.sync += bad_sample.eq(1)
-                            m.d.sync += [sample.eq(Cat(low, rx.data[:3])), pending.eq(1),
+                            m.d.sync += [sample.eq(Cat(low, byte[:3])), pending.eq(1),
                                          count.eq(count + 1)]
                             with m.If(count == P.SAMPLES - 1):
                                 m.next = "CHECK"
@@ -185,8 +187,8 @@ class LinkTop(wiring.Component):
                                 m.next = "LOW"
                     elif state == "ROWS":  # LOAD's payload, row by row
                         with m.If(got):
-                            m.d.sync += row_word.eq(Cat(row_word[8:], rx.data)
-                                                    if row_bytes > 1 else rx.data)
+                            m.d.sync += row_word.eq(Cat(row_word[8:], byte)
+                                                    if row_bytes > 1 else byte)
                             with m.If(row_byte == row_bytes - 1):
                                 if loadable:
                                     m.d.comb += accel.load_valid.eq(1)
@@ -197,7 +199,7 @@ class LinkTop(wiring.Component):
                                 m.d.sync += row_byte.eq(row_byte + 1)
                     else:  # CHECK: the CRC byte
                         with m.If(got):
-                            with m.If(rx.data != crc):
+                            with m.If(byte != crc):
                                 m.d.sync += self.status.eq(P.BAD_CHECKSUM)
                             with m.Elif(bad_sample & (command == P.CLASSIFY)):
                                 m.d.sync += self.status.eq(P.BAD_SAMPLE)
