@@ -95,6 +95,9 @@ class LinkTop(wiring.Component):
         # the received byte, registered (the receiver's valid is combinational)
         got, byte = Signal(), Signal(8)
         m.d.sync += [got.eq(rx.valid), byte.eq(rx.data)]
+        start = Signal()  # the accelerator starts the cycle after the CLASSIFY command byte
+        m.d.sync += start.eq(0)
+        m.d.comb += accel.start.eq(start)
 
         crc = Signal(8)
         command = Signal(8)
@@ -159,7 +162,7 @@ class LinkTop(wiring.Component):
                         with m.If(got):
                             m.d.sync += command.eq(byte)
                             with m.If(byte == P.CLASSIFY):
-                                m.d.comb += accel.start.eq(1)
+                                m.d.sync += start.eq(1)
                                 m.d.sync += [count.eq(0), bad_sample.eq(0)]
                                 m.next = "LOW"
                             with m.Elif(byte == P.INFO):

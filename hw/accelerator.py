@@ -6,7 +6,7 @@ by :mod:`ecg_alq.hw.plan` and :mod:`ecg_alq.hw.tables`. Dataflow of one layer:
     issue (t, p, f) -> activation banks, sign memory, pass tables (1 cycle read)
       -> fetch unit: bank words registered, then rotated and masked into feed registers
          (FEED cycles after the issue)
-      -> lanes (LATENCY cycles) -> requantize, pool (per-lane state), emit (per-lane FIFO)
+      -> lanes (``lane_latency(simd)`` cycles) -> requantize, pool (per-lane state), emit (per-lane FIFO)
       -> writer (one activation per cycle into the destination buffer)
 
 Before the first layer, the input stage (:mod:`ecg_alq.hw.input_stage`) keeps the raw samples,
@@ -49,13 +49,13 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.fetch import WindowFetch
 from ecg_alq.hw.input_stage import RAW_BITS, InputStage
-from ecg_alq.hw.lane import LATENCY, Lane
+from ecg_alq.hw.lane import Lane, lane_latency
 from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
 from ecg_alq.hw.pool import PoolUnit
 from ecg_alq.hw.writer import Writer, write_layout
 from ecg_alq.hw.tables import BUF_A, BUF_B, build_tables
-from ecg_alq.hw.timing import FLUSH
+from ecg_alq.hw.timing import flush_cycles
 from ecg_alq.intmodel.spec import IntModel
 
 
@@ -349,7 +349,7 @@ class Accelerator(wiring.Component):
         last_layer = layer == nl - 1
         # the sideband is the same for every lane: delayed once, alongside the lanes' pipeline
         out_side = s2
-        for d in range(LATENCY):
+        for d in range(lane_latency(S)):
             r = Signal(side, name=f"side_{d + 3}", reset_less=True)
             m.d.sync += r.eq(out_side)
             out_side = r
@@ -361,7 +361,7 @@ class Accelerator(wiring.Component):
                          lane.last_basis.eq(e.last), lane.bias.eq(e.bias)]
             # the lane's channel and pooling row, delayed alongside its pipeline
             channel, local = e.channel, e.local
-            for d in range(LATENCY):
+            for d in range(lane_latency(S)):
                 c_d = Signal.like(channel, name=f"channel{i}_{d + 1}", reset_less=True)
                 l_d = Signal.like(local, name=f"local{i}_{d + 1}", reset_less=True)
                 m.d.sync += [c_d.eq(channel), l_d.eq(local)]
@@ -409,6 +409,7 @@ class Accelerator(wiring.Component):
                              wp.en.eq(w.valid & (target == kind) & (w.bank == b))]
 
         # ---------------------------------------------------------- sequencer
+        FLUSH = flush_cycles(S)
         flush = Signal(range(FLUSH + 1))
         z_index = Signal(range(len(T.zeros) + 2))
         z_left = Signal(range(len(T.zeros) + 2))

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 from ecg_alq.hw.plan import LayerPlan, NetworkPlan
 from ecg_alq.hw.input_stage import input_cycles
-from ecg_alq.hw.timing import EMIT_DELAY, FLUSH
+from ecg_alq.hw.timing import emit_delay, flush_cycles
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _emissions(lp: LayerPlan) -> list[deque]:
         for t in range(layer.conv_length):
             if closing[t]:
                 base = t * P * F
-                times.extend(base + p * F + F - 1 + EMIT_DELAY for p in ends)
+                times.extend(base + p * F + F - 1 + emit_delay(lp.simd) for p in ends)
         out.append(times)
     return out
 
@@ -87,11 +87,11 @@ def layer_cycles(lp: LayerPlan, last: bool, pe: int, classes: int) -> LayerCycle
     layer = lp.layer
     run = lp.compute_cycles
     if last:
-        return LayerCycles(layer.name, run, FLUSH, 0, 0, 1 + classes,
+        return LayerCycles(layer.name, run, flush_cycles(lp.simd), 0, 0, 1 + classes,
                            float(lp.ideal_cycles(pe)), 0)
-    drain, depth = _drain(lp, run + FLUSH)
+    drain, depth = _drain(lp, run + flush_cycles(lp.simd))
     zeros = len(lp.zero_channels) * (1 + layer.out_length) + 1
-    return LayerCycles(layer.name, run, FLUSH, drain, zeros, 1, float(lp.ideal_cycles(pe)),
+    return LayerCycles(layer.name, run, flush_cycles(lp.simd), drain, zeros, 1, float(lp.ideal_cycles(pe)),
                        depth)
 
 

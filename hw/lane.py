@@ -20,7 +20,7 @@ the last chunk only)::
     last_basis   In  1      the channel is complete: ``result`` follows
     bias         In  signed(acc_width)
     result       Out signed(acc_width)
-    result_valid Out 1      one cycle, :data:`LATENCY` cycles after the last chunk
+    result_valid Out 1      one cycle, ``lane_latency(simd)`` cycles after the last chunk
 
 :class:`LaneModel` is the behavioural reference of the same interface.
 """
@@ -34,6 +34,12 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.hw.params import ALPHA_MULTS, must_be_positive, reject
 
 LATENCY = 4  #: cycles from the last chunk of a channel's last basis to ``result_valid``
+SPLIT_SIMD = 8  #: wider chunks get a register inside their adder tree: one cycle more
+
+
+def lane_latency(simd: int) -> int:
+    """Cycles from the last chunk of a channel's last basis to ``result_valid``."""
+    return LATENCY + (simd > SPLIT_SIMD)
 
 
 def _tree_sum(values: list):
@@ -78,17 +84,37 @@ class Lane(wiring.Component):
         # stage A: signed adder tree of the chunk. -a = ~a + 1: the negated terms are inverted,
         # and their +1s (the count of sign bits at 0) are added in stage B
         terms = [Mux(self.signs[i], self.acts[i], ~self.acts[i]) for i in range(self.simd)]
+        count = _tree_sum([~self.signs[i] for i in range(self.simd)])
+        ctrl = [self.valid, self.last_chunk, self.alpha, self.first_basis, self.last_basis,
+                self.bias]
+        if self.simd > SPLIT_SIMD:  # stage A0: sums of groups of SPLIT_SIMD terms, registered
+            groups = []
+            for g in range(0, self.simd, SPLIT_SIMD):
+                r = Signal(signed(self.psum_width), name=f"group{g // SPLIT_SIMD}",
+                           reset_less=True)
+                m.d.sync += r.eq(_tree_sum(terms[g:g + SPLIT_SIMD]))
+                groups.append(r)
+            terms = groups
+            count_q = Signal(range(self.simd + 1), reset_less=True)
+            m.d.sync += count_q.eq(count)
+            count = count_q
+            delayed = []
+            for k, v in enumerate(ctrl):
+                r = Signal.like(v, name=f"ctrl{k}", reset_less=k > 1)
+                m.d.sync += r.eq(v)
+                delayed.append(r)
+            ctrl = delayed
+        valid, last_chunk, alpha, first_basis, last_basis, bias = ctrl
         negatives = Signal(range(self.simd + 1), reset_less=True)
-        m.d.sync += negatives.eq(_tree_sum([~self.signs[i] for i in range(self.simd)]))
+        m.d.sync += negatives.eq(count)
         chunk = Signal(signed(self.psum_width), reset_less=True)
         a_valid, a_last = Signal(), Signal()
         a_alpha = Signal(self.alpha_bits, reset_less=True)
         a_first, a_lastb = Signal(), Signal()
         a_bias = Signal(signed(self.acc_width), reset_less=True)
-        m.d.sync += [chunk.eq(_tree_sum(terms)), a_valid.eq(self.valid),
-                     a_last.eq(self.valid & self.last_chunk), a_alpha.eq(self.alpha),
-                     a_first.eq(self.first_basis), a_lastb.eq(self.last_basis),
-                     a_bias.eq(self.bias)]
+        m.d.sync += [chunk.eq(_tree_sum(terms)), a_valid.eq(valid),
+                     a_last.eq(valid & last_chunk), a_alpha.eq(alpha),
+                     a_first.eq(first_basis), a_lastb.eq(last_basis), a_bias.eq(bias)]
         # stage B: the basis sum over the chunks of a pass
         psum = Signal(signed(self.psum_width))
         b_sum = Signal(signed(self.psum_width), reset_less=True)
@@ -128,7 +154,8 @@ class LaneModel:
     """Behavioural reference of :class:`Lane`: feed it the same cycles, it returns the results
     (with the cycle each appears on)."""
 
-    def __init__(self):
+    def __init__(self, simd: int):
+        self.latency = lane_latency(simd)
         self.psum, self.acc, self.cycle, self.results = 0, 0, 0, []
 
     def step(self, acts, signs, valid, last_chunk, alpha, first_basis, last_basis, bias):
@@ -139,6 +166,6 @@ class LaneModel:
                 self.psum = 0
                 self.acc = (bias if first_basis else self.acc) + prod
                 if last_basis:
-                    self.results.append((self.cycle + LATENCY, self.acc))
+                    self.results.append((self.cycle + self.latency, self.acc))
         self.cycle += 1
 

@@ -41,7 +41,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     same design, which then reuse its Verilator build. Returns ``{"fragments": [...],
     "expected_cycles": ..., "seconds": ...}``.
     """
-    work = Path(work)
+    work = Path(work).resolve()  # the simulator runs in another folder
     work.mkdir(parents=True, exist_ok=True)
     save(model, work / "model.npz")
     np.save(work / "x.npy", x)
@@ -68,7 +68,7 @@ def simulate_layers(model: IntModel, params: HwParams, fragment: np.ndarray, wor
     record per (layer, input): ``layer``, ``input``, ``output_match``, ``differing_values``,
     ``cycles``, ``expected_cycles`` (``work/layers.json`` holds them also when the testbench
     fails). ``build_dir`` and ``golden_model`` as in :func:`simulate`."""
-    work = Path(work)
+    work = Path(work).resolve()  # the simulator runs in another folder
     work.mkdir(parents=True, exist_ok=True)
     save(model, work / "model.npz")
     np.save(work / "fragment.npy", np.asarray(fragment).reshape(-1))

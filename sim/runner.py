@@ -78,7 +78,7 @@ def run(component, toplevel: str, test_module: str, build_dir: str | Path, confi
     from cocotb_tools.runner import get_results, get_runner
 
     prepare_environment()
-    build_dir = Path(build_dir)
+    build_dir = Path(build_dir).resolve()  # the simulator runs in another folder
     build_dir.mkdir(parents=True, exist_ok=True)
     source = verilog_path or write_verilog(component, toplevel, build_dir / f"{toplevel}.v")
     config_path = build_dir / "tb_config.json"

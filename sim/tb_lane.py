@@ -60,7 +60,7 @@ async def lane_matches_model(dut):
     for _ in range(2):
         await RisingEdge(dut.clk)
     dut.rst.value = 0
-    model, got = LaneModel(), []
+    model, got = LaneModel(cfg["simd"]), []
     for k, cyc in enumerate(stimulus(cfg)):
         await FallingEdge(dut.clk)
         dut.valid.value = cyc["valid"]

@@ -1,5 +1,6 @@
 """The lane (multi-bit binary dot-product unit) in Verilator against its behavioural model, over
-awkward sizes (SIMD 1, non-powers of two) and both ways of scaling by alpha."""
+awkward sizes (SIMD 1, non-powers of two, wider than one adder-tree stage) and both ways of
+scaling by alpha."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ecg_alq.sim.runner import run
 
 
 @pytest.mark.parametrize("simd,alpha_mult", [(1, "dsp"), (3, "shiftadd"), (8, "dsp"),
-                                             (5, "shiftadd")])
+                                             (5, "shiftadd"), (19, "dsp")])
 def test_lane_in_verilator(tmp_path, simd, alpha_mult):
     cfg = {"simd": simd, "act_width": 8, "alpha_bits": 6, "seed": simd, "channels": 40,
            "max_bases": 3, "max_chunks": 4, "idle": 0.2}
