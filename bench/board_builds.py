@@ -1,9 +1,9 @@
 """Real builds of the shipped model's accelerator for the boards (issue 6): yosys, nextpnr and
 the packer from the YoWASP wheels, through ``ecg-alq build``'s library function.
 
-    .venv/bin/python bench/board_builds.py [--points ulx3s:4x8@62.5,icebreaker:4x8@12]
+    .venv/bin/python bench/board_builds.py [--points ulx3s:4x8@62.5,icebreaker:2x8:spram@33]
 
-Each point is ``board:PExSIMD@MHz``; a finished point (``runs/builds/<point>/point.json``) is
+Each point is ``board:PExSIMD[:memory style]@MHz`` (the style defaults to the board's); a finished point (``runs/builds/<point>/point.json``) is
 reused when its key (as ``ecg-alq dse`` computes it: settings, model bytes, generated Verilog,
 tool versions) is unchanged. A point that does not fit or misses its clock is
 recorded with the tools' numbers, not dropped. Writes ``bench/results/board_builds.json`` and
@@ -21,37 +21,40 @@ from pathlib import Path
 from ecg_alq import atomic
 from ecg_alq.boards.build import BuildFailed, build
 from ecg_alq.dse.space import Point
-from ecg_alq.hw.params import HwParams
 from ecg_alq.intmodel.shipped import default_model_path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/board_builds.py"
-DEFAULT_POINTS = "ulx3s:4x8@62.5,ulx3s:8x16@50,icebreaker:4x8@12,icebreaker:2x8@12"
+DEFAULT_POINTS = ("icebreaker:2x8:spram@33,icebreaker:4x8:auto@12,ulx3s:4x8@62.5,"
+                  "ulx3s:16x32@55")
 
 
-def parse_point(text: str) -> tuple[str, int, int, float]:
-    board, rest = text.split(":")
-    size, mhz = rest.split("@")
+def parse_point(text: str) -> tuple[str, int, int, str, float]:
+    from ecg_alq.boards.top import board as board_spec
+
+    board, rest = text.split(":", 1)
+    rest, mhz = rest.split("@")
+    size, _, memory = rest.partition(":")
     pe, simd = (int(v) for v in size.split("x"))
-    return board, pe, simd, float(mhz)
+    return board, pe, simd, memory or board_spec(board).default_params.memory, float(mhz)
 
 
 def run_point(text: str, runs: Path) -> dict:
-    board, pe, simd, mhz = parse_point(text)
+    board, pe, simd, memory, mhz = parse_point(text)
     work = runs / text.replace(":", "-").replace("@", "-")
     done = work / "point.json"
     model = default_model_path()
-    point = Point(str(model), board, pe, simd, mhz)
-    wanted = {"point": text, "board": board, "pe": pe, "simd": simd, "clock_mhz": mhz,
-              "model": model.name, "key": point.key}  # model bytes, Verilog, tool versions
+    point = Point(str(model), board, pe, simd, mhz, memory=memory)
+    wanted = {"point": text, "board": board, "pe": pe, "simd": simd, "memory": memory,
+              "clock_mhz": mhz, "model": model.name, "key": point.key}  # model bytes, Verilog, tool versions
     if done.exists():
         old = json.loads(done.read_text())
         if all(old.get(k) == v for k, v in wanted.items()):
             return old
     t0 = time.perf_counter()
     try:
-        report = build(board, model, HwParams(pe=pe, simd=simd), work / "build", clock_mhz=mhz,
+        report = build(board, model, point.params, work / "build", clock_mhz=mhz,
                        precheck=False)  # the tools' own numbers, also for misfits
         result = wanted | {"fits": True, "meets_timing": True, "report": report}
     except BuildFailed as exc:

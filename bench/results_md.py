@@ -324,10 +324,13 @@ def boards_section(res: dict) -> list[str]:
     """Real builds: resources, Fmax and latency per fragment, or the tools' numbers on failure."""
     lines = ["## FPGA builds (yosys + nextpnr + packer, YoWASP wheels)", "",
              f"Command: `{res['command']}` (the shipped model; each point `ecg-alq build --board B "
-             "--pe P --simd S --clock-mhz F`). Latency = cycles per inference (cycle model, equal "
-             "to the RTL's) / clock.", "",
-             "| board | pe x simd | clock | Fmax | logic | block RAM | DSP | cycles | latency | "
-             "result |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "--pe P --simd S --memory M --clock-mhz F`; `ecg-alq build --board icebreaker` "
+             "alone builds the first row). Latency = cycles per inference (cycle model, equal "
+             "to the RTL's) / clock. Memory style `spram`: raw samples and sign bits in the "
+             "iCE40UP5K's single-port RAMs, the sign bits loaded over the serial link "
+             "(docs/boards.md).", "",
+             "| board | pe x simd, memory | clock | Fmax | logic | block RAM | SPRAM | DSP | cycles "
+             "| latency | result |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for pt in res["points"]:
         rep = pt.get("report") or {}
         r = rep.get("resources", {})
@@ -344,9 +347,11 @@ def boards_section(res: dict) -> list[str]:
         result = ("fits, meets timing" + (f"; synthesis retried with {retry}" if retry else "")
                   ) if pt.get("meets_timing") else \
             re.sub(r" \(log: [^)]*\)", "", pt.get("failure", "failed"))
-        lines.append(f"| {pt['board']} | {pt['pe']} x {pt['simd']} | {pt['clock_mhz']:g} MHz | "
+        lines.append(f"| {pt['board']} | {pt['pe']} x {pt['simd']}, {pt.get('memory', 'auto')} "
+                     f"| {pt['clock_mhz']:g} MHz | "
                      f"{fmax} | {use('TRELLIS_COMB', 'ICESTORM_LC')} | "
-                     f"{use('DP16KD', 'ICESTORM_RAM')} | {use('MULT18X18D', 'ICESTORM_DSP')} | "
+                     f"{use('DP16KD', 'ICESTORM_RAM')} | {use('ICESTORM_SPRAM')} | "
+                     f"{use('MULT18X18D', 'ICESTORM_DSP')} | "
                      f"{rep.get('cycles_per_inference', '-')} | {lat} | {result} |")
     return lines + [""]
 

@@ -268,7 +268,8 @@ class Accelerator(wiring.Component):
         e_chunk = Signal(signed(self.element_w))  # element index of the chunk's first activation
         e_t = Signal(signed(self.element_w))
         row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
-        f_elems = Signal(range(max(c.chunks for c in L) * S + 1))
+        # fan-in elements from this chunk to the end of the window (counts down by simd)
+        left = Signal(range(max(c.fan_in for c in L) + 1))
         pass_row = Signal(range(max(1, max(len(x) for x in T.passes)) + 1))
         pass_row_q = Signal.like(pass_row)
         m.d.sync += pass_row_q.eq(pass_row)
@@ -300,7 +301,7 @@ class Accelerator(wiring.Component):
                                          minus_one("conv_length"))
         pool_s_m1, windows_m1, out_len_m1 = (minus_one("pool_stride"), minus_one("windows"),
                                              minus_one("out_length"))
-        out_len, step = sel("out_length"), sel("step")
+        out_len, step, fan_in = sel("out_length"), sel("step"), sel("fan_in")
         zero_base, zero_count = sel("zero_base"), sel("zero_count")
         src, dst = sel("src", unsigned(2)), sel("dst", unsigned(2))
 
@@ -312,7 +313,7 @@ class Accelerator(wiring.Component):
         # ---------------------------------------------------------- issue stage (cycle n)
         m.d.comb += [fetch.row.eq(row_t + f), fetch.off.eq(off_t), fetch.element.eq(e_chunk),
                      fetch.in_elements.eq(sel("in_elements")),
-                     fetch.left.eq(sel("fan_in") - f_elems),
+                     fetch.left.eq(left),
                      fetch.signed_input.eq(layer == 0)]  # the preprocessed samples are signed
         for kind in reads:
             for b, rp in enumerate(reads[kind]):
@@ -444,7 +445,7 @@ class Accelerator(wiring.Component):
                     m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += self.busy.eq(1)
-                m.d.sync += [t.eq(0), p.eq(0), f.eq(0), f_elems.eq(0),
+                m.d.sync += [t.eq(0), p.eq(0), f.eq(0), left.eq(now([c.fan_in for c in L])),
                              e_t.eq(now(c_start)), e_chunk.eq(now(c_start)),
                              row_t.eq(start_q), off_t.eq(start_r),
                              sign_row.eq(now(c_sign_base)), pass_row.eq(now(c_pass_base)),
@@ -464,9 +465,9 @@ class Accelerator(wiring.Component):
                 last_f, last_p, last_t = f == chunks_m1, p == passes_m1, t == conv_m1
                 m.d.sync += sign_row.eq(sign_row + 1)
                 with m.If(~last_f):
-                    m.d.sync += [f.eq(f + 1), f_elems.eq(f_elems + S), e_chunk.eq(e_chunk + S)]
+                    m.d.sync += [f.eq(f + 1), left.eq(left - S), e_chunk.eq(e_chunk + S)]
                 with m.Else():
-                    m.d.sync += [f.eq(0), f_elems.eq(0)]
+                    m.d.sync += [f.eq(0), left.eq(fan_in)]
                     with m.If(~last_p):
                         m.d.sync += [p.eq(p + 1), pass_row.eq(pass_row + 1), e_chunk.eq(e_t)]
                     with m.Else():

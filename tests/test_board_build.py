@@ -64,8 +64,10 @@ def test_impossible_clocks_are_refused():
 
 @pytest.mark.slow
 def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
-    s = build("icebreaker", small_model, HwParams(pe=2, simd=4), tmp_path, clock_mhz=18)
+    s = build("icebreaker", small_model, HwParams(pe=2, simd=4, memory="spram"), tmp_path,
+              clock_mhz=18)
     assert s["clock_mhz"] == 18.0 and s["pll"]["DIVQ"] >= 1
+    assert s["resources"]["ICESTORM_SPRAM"]["used"] == 2  # raw samples and sign bits
     assert (tmp_path / "ecg_alq.bin").stat().st_size > 100_000
     used = s["resources"]
     assert 0 < used["ICESTORM_LC"]["used"] <= used["ICESTORM_LC"]["available"]
@@ -78,6 +80,11 @@ def test_a_build_that_misses_timing_says_so(small_model, tmp_path):
     with pytest.raises(BuildFailed, match=r"misses timing: Fmax [\d.]+ MHz < 200.0 MHz"):
         build("ulx3s", small_model, HwParams(pe=2, simd=4), tmp_path, clock_mhz=200)
     assert (tmp_path / "report.json").exists()
+
+
+def test_spram_style_needs_an_ice40(small_model, tmp_path):
+    with pytest.raises(BuildFailed, match="memory style 'spram' needs an iCE40UP5K"):
+        build("ulx3s", small_model, HwParams(pe=2, simd=4, memory="spram"), tmp_path)
 
 
 def test_a_model_too_big_for_the_block_ram_is_refused_before_synthesis(tmp_path):

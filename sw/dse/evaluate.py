@@ -37,7 +37,7 @@ def point_record(point: Point) -> dict:
     """What every result row holds about its point: settings and the model's figures."""
     return {"key": point.key, "label": point.label, "model": point.model, "board": point.board,
             "pe": point.pe, "simd": point.simd, "clock_mhz": point.clock_mhz,
-            "alpha_mult": point.alpha_mult} | model_figures(point.model)
+            "alpha_mult": point.alpha_mult, "memory_style": point.memory} | model_figures(point.model)
 
 
 def evaluate(point: Point, work: str | Path) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ecg_alq import atomic
 
-COLUMNS = ["label", "board", "pe", "simd", "clock_mhz", "alpha_mult", "accuracy_window",
+COLUMNS = ["label", "board", "pe", "simd", "clock_mhz", "alpha_mult", "memory_style", "accuracy_window",
            "accuracy_record", "memory_kib", "average_bits", "cycles", "cycles_ideal", "logic",
            "ff", "bram", "spram", "dsp", "fmax_mhz", "fits", "meets_timing", "latency_ms",
            "fragments_per_s", "realtime_margin", "failure", "model", "key"]

@@ -6,7 +6,10 @@ the model file's bytes, so a cached result is reused only for exactly the same p
 A sweep file (JSON) holds lists under the same names as the command's options::
 
     {"models": ["sw/models/default.npz"], "boards": ["ulx3s"], "pe": [2, 4, 8],
-     "simd": [4, 8, 16], "clock_mhz": {"ulx3s": 50, "icebreaker": 12}, "alpha_mult": ["dsp"]}
+     "simd": [4, 8, 16], "clock_mhz": {"ulx3s": 50, "icebreaker": 33}, "alpha_mult": ["dsp"],
+     "memory": ["auto"]}
+
+``memory`` defaults to each board's own style (iCEBreaker ``spram``, ULX3S ``auto``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.params import HwParams
 
-KNOWN = {"models", "boards", "pe", "simd", "clock_mhz", "alpha_mult"}
+KNOWN = {"models", "boards", "pe", "simd", "clock_mhz", "alpha_mult", "memory"}
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,12 @@ class Point:
     simd: int
     clock_mhz: float
     alpha_mult: str = "dsp"
+    memory: str = "auto"
 
     @property
     def params(self) -> HwParams:
-        return HwParams(pe=self.pe, simd=self.simd, alpha_mult=self.alpha_mult)
+        return HwParams(pe=self.pe, simd=self.simd, alpha_mult=self.alpha_mult,
+                        memory=self.memory)
 
     @cached_property
     def key(self) -> str:
@@ -48,7 +53,9 @@ class Point:
 
     @property
     def label(self) -> str:
-        return f"{Path(self.model).stem} {self.board} {self.pe}x{self.simd} @{self.clock_mhz:g}"
+        style = "" if self.memory == "auto" else f" {self.memory}"
+        return (f"{Path(self.model).stem} {self.board} {self.pe}x{self.simd}{style} "
+                f"@{self.clock_mhz:g}")
 
 
 def design_hash(point: Point) -> str:
@@ -110,9 +117,10 @@ def expand(spec: dict) -> list[Point]:
     for model, b, pe, simd, mult in itertools.product(
             models, boards, _list(spec, "pe", int, [4]), _list(spec, "simd", int, [8]),
             _list(spec, "alpha_mult", str, ["dsp"])):
-        point = Point(model, b, pe, simd, clocks[b], mult)
-        point.params.validate()
-        points.append(point)
+        for memory in _list(spec, "memory", str, [BOARDS[b].default_params.memory]):
+            point = Point(model, b, pe, simd, clocks[b], mult, memory)
+            point.params.validate()
+            points.append(point)
     return points
 
 
