@@ -88,8 +88,10 @@ class LinkTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         accel, rx, tx = self.accel, self.uart_rx, self.uart_tx
-        abort = Signal()
-        m.submodules.accel = ResetInserter(abort)(accel)
+        abort = Signal()  # reset the accelerator (a bad request): registered, as it fans out
+        abort_q = Signal()  # to most of the accelerator's flip-flops
+        m.d.sync += abort_q.eq(abort)
+        m.submodules.accel = ResetInserter(abort_q)(accel)
         m.submodules.uart_rx, m.submodules.uart_tx = rx, tx
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(accel.busy)]
         # the received byte, registered (the receiver's valid is combinational)
