@@ -17,10 +17,10 @@ fan-in this chunk still covers). The first layer's input (the preprocessed sampl
 other layers' activations are unsigned.
 
 Timing: addresses in the issue cycle (n); the memories answer in n + 1 (``data``), which is
-registered as it is (block RAM outputs are slow); rotation, preprocessing and masks work on
-the registered words in n + 2, and ``feed`` is registered and valid in n + 3 (:data:`LATENCY`,
-the accelerator's ``FEED``). ``off``, ``lo``, ``hi`` are delayed inside; ``signed_input`` must
-hold still while a layer runs.
+registered as it is (block RAM outputs are slow), while the masks are computed from the
+chunk's registered position; rotation and masks work on the registered words in n + 2, and
+``feed`` is registered and valid in n + 3 (:data:`LATENCY`, the accelerator's ``FEED``).
+``signed_input`` must hold still while a layer runs.
 
 Ports::
 
@@ -69,19 +69,23 @@ class WindowFetch(wiring.Component):
         S, A = self.simd, self.act_bits
         for b in range(S):
             m.d.comb += self.addr[b].eq(self.row + (b < self.off))
-        # masks, computed in the issue cycle and delayed with the offset
-        e = self.element
+        # masks: the chunk's position registered in the issue cycle, the masks computed from it
+        # in cycle n + 1 (two carry chains: kept away from the sequencer's logic)
+        d_off = Signal(range(S))
+        d_element = Signal.like(self.element)
+        d_in_elements, d_left = Signal.like(self.in_elements), Signal.like(self.left)
+        m.d.sync += [d_off.eq(self.off), d_element.eq(self.element),
+                     d_in_elements.eq(self.in_elements), d_left.eq(self.left)]
+        e = d_element
         lo, hi = Signal(range(S + 1)), Signal(range(S + 1))
-        avail = self.in_elements - e
+        avail = d_in_elements - e
         hi_v = Mux(avail < S, Mux(avail < 0, 0, avail), S)
         m.d.comb += [lo.eq(Mux(e < 0, Mux(-e > S, S, -e), 0)),
-                     hi.eq(Mux(self.left < hi_v, self.left, hi_v))]
-        d_off, d_lo, d_hi = Signal(range(S)), Signal(range(S + 1)), Signal(range(S + 1))
-        m.d.sync += [d_off.eq(self.off), d_lo.eq(lo), d_hi.eq(hi)]
+                     hi.eq(Mux(d_left < hi_v, d_left, hi_v))]
         # cycle n + 1: the memories' words are registered
         words = Signal.like(self.data, reset_less=True)
-        e_off, e_lo, e_hi = Signal.like(d_off), Signal.like(d_lo), Signal.like(d_hi)
-        m.d.sync += [words.eq(self.data), e_off.eq(d_off), e_lo.eq(d_lo), e_hi.eq(d_hi)]
+        e_off, e_lo, e_hi = Signal.like(d_off), Signal.like(lo), Signal.like(hi)
+        m.d.sync += [words.eq(self.data), e_off.eq(d_off), e_lo.eq(lo), e_hi.eq(hi)]
         # cycle n + 2: rotate, sign-extend, mask, register
         for i in range(S):
             bank = Signal(range(2 * S), name=f"bank{i}")
