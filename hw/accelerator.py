@@ -267,6 +267,8 @@ class Accelerator(wiring.Component):
         f = Signal(range(max(c.chunks for c in L) + 1))
         e_chunk = Signal(signed(self.element_w))  # element index of the chunk's first activation
         e_t = Signal(signed(self.element_w))
+        # input elements from the chunk's (window's) first one to the end: in_elements - e
+        avail, avail_t = Signal(signed(self.element_w)), Signal(signed(self.element_w))
         row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
         # fan-in elements from this chunk to the end of the window (counts down by simd)
         left = Signal(range(max(c.fan_in for c in L) + 1))
@@ -290,6 +292,7 @@ class Accelerator(wiring.Component):
         c_step_q, c_step_r = [c.step // S for c in L], [c.step % S for c in L]
         c_start_q, c_start_r = [c.start // S for c in L], [c.start % S for c in L]
         c_start = [c.start for c in L]
+        c_avail = [c.in_elements - c.start for c in L]
         c_sign_base, c_pass_base = [c.sign_base for c in L], [c.pass_base for c in L]
         sign_base, pass_base = held(c_sign_base), held(c_pass_base)
         cout_q, cout_r = [c.out_channels // S for c in L], [c.out_channels % S for c in L]
@@ -311,8 +314,7 @@ class Accelerator(wiring.Component):
             return [row.eq(row + q + carry), off.eq(Mux(carry, off + r - S, off + r))]
 
         # ---------------------------------------------------------- issue stage (cycle n)
-        m.d.comb += [fetch.row.eq(row_t + f), fetch.off.eq(off_t), fetch.element.eq(e_chunk),
-                     fetch.in_elements.eq(sel("in_elements")),
+        m.d.comb += [fetch.row.eq(row_t + f), fetch.off.eq(off_t), fetch.element.eq(e_chunk), fetch.avail.eq(avail),
                      fetch.left.eq(left),
                      fetch.signed_input.eq(layer == 0)]  # the preprocessed samples are signed
         for kind in reads:
@@ -447,6 +449,7 @@ class Accelerator(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 m.d.sync += [t.eq(0), p.eq(0), f.eq(0), left.eq(now([c.fan_in for c in L])),
                              e_t.eq(now(c_start)), e_chunk.eq(now(c_start)),
+                             avail_t.eq(now(c_avail)), avail.eq(now(c_avail)),
                              row_t.eq(start_q), off_t.eq(start_r),
                              sign_row.eq(now(c_sign_base)), pass_row.eq(now(c_pass_base)),
                              ph_o.eq(0), u_o.eq(0), slot_o.eq(0),
@@ -465,15 +468,18 @@ class Accelerator(wiring.Component):
                 last_f, last_p, last_t = f == chunks_m1, p == passes_m1, t == conv_m1
                 m.d.sync += sign_row.eq(sign_row + 1)
                 with m.If(~last_f):
-                    m.d.sync += [f.eq(f + 1), left.eq(left - S), e_chunk.eq(e_chunk + S)]
+                    m.d.sync += [f.eq(f + 1), left.eq(left - S), e_chunk.eq(e_chunk + S),
+                                 avail.eq(avail - S)]
                 with m.Else():
                     m.d.sync += [f.eq(0), left.eq(fan_in)]
                     with m.If(~last_p):
-                        m.d.sync += [p.eq(p + 1), pass_row.eq(pass_row + 1), e_chunk.eq(e_t)]
+                        m.d.sync += [p.eq(p + 1), pass_row.eq(pass_row + 1), e_chunk.eq(e_t),
+                                     avail.eq(avail_t)]
                     with m.Else():
                         m.d.sync += [p.eq(0), pass_row.eq(pass_base), sign_row.eq(sign_base),
                                      t.eq(t + 1),
-                                     e_t.eq(e_t + step), e_chunk.eq(e_t + step)]
+                                     e_t.eq(e_t + step), e_chunk.eq(e_t + step),
+                                     avail_t.eq(avail_t - step), avail.eq(avail_t - step)]
                         m.d.sync += advance(row_t, off_t, step_q, step_r)
                         # pooling window counters
                         with m.If(ph_o == pool_s_m1):

@@ -10,7 +10,8 @@ then rotates the banks' read data so that lane input ``i`` gets element ``elemen
 
 Zero padding and the end of the reduction are masks, not memory: input ``i`` is forced to 0
 unless ``lo <= i < hi`` with ``lo = clamp(-element, 0, simd)`` (elements before the first
-position are left padding) and ``hi = min(left, clamp(in_elements - element, 0, simd))``
+position are left padding) and ``hi = min(left, clamp(avail, 0, simd))``, ``avail =
+in_elements - element``
 (elements past the last position are right padding; ``left`` is how much of the window's
 fan-in this chunk still covers). The first layer's input (the preprocessed samples,
 :mod:`ecg_alq.hw.prep`) is signed; ``signed_input`` says so and the words are sign-extended;
@@ -27,7 +28,8 @@ Ports::
     row          In  signed(row_width)    the chunk's first row (issue cycle)
     off          In  range(simd)          the chunk's first bank (issue cycle)
     element      In  signed(element_width)  the chunk's first element index (issue cycle)
-    in_elements  In  element_width        the layer's input elements: in_length * in_channels
+    avail        In  signed(element_width)  in_elements - element (in_elements: the layer's
+                                          input elements, in_length * in_channels)
     left         In  element_width        fan-in elements from this chunk to the window's end
     addr         Out array of simd x row_width   each bank's read address (issue cycle)
     data         In  array of simd x act_bits   each bank's read data (cycle n + 1)
@@ -56,7 +58,7 @@ class WindowFetch(wiring.Component):
         self.row_width, self.element_width = row_width, element_width
         super().__init__({
             "row": In(signed(row_width)), "off": In(range(simd)),
-            "element": In(signed(element_width)), "in_elements": In(unsigned(element_width)),
+            "element": In(signed(element_width)), "avail": In(signed(element_width)),
             "left": In(unsigned(element_width)),
             "addr": Out(data.ArrayLayout(unsigned(row_width), simd)),
             "data": In(data.ArrayLayout(unsigned(act_bits), simd)),
@@ -73,15 +75,15 @@ class WindowFetch(wiring.Component):
         # in cycle n + 1 (two carry chains: kept away from the sequencer's logic)
         d_off = Signal(range(S))
         d_element = Signal.like(self.element)
-        d_in_elements, d_left = Signal.like(self.in_elements), Signal.like(self.left)
+        d_avail, d_left = Signal.like(self.avail), Signal.like(self.left)
         m.d.sync += [d_off.eq(self.off), d_element.eq(self.element),
-                     d_in_elements.eq(self.in_elements), d_left.eq(self.left)]
+                     d_avail.eq(self.avail), d_left.eq(self.left)]
         e = d_element
         lo, hi = Signal(range(S + 1)), Signal(range(S + 1))
-        avail = d_in_elements - e
-        hi_v = Mux(avail < S, Mux(avail < 0, 0, avail), S)
+        hi_v = Mux(d_avail < S, Mux(d_avail < 0, 0, d_avail), S)
+        left_v = Mux(d_left < S, d_left, S)
         m.d.comb += [lo.eq(Mux(e < 0, Mux(-e > S, S, -e), 0)),
-                     hi.eq(Mux(d_left < hi_v, d_left, hi_v))]
+                     hi.eq(Mux(left_v < hi_v, left_v, hi_v))]
         # cycle n + 1: the memories' words are registered
         words = Signal.like(self.data, reset_less=True)
         e_off, e_lo, e_hi = Signal.like(d_off), Signal.like(lo), Signal.like(hi)

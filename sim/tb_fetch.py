@@ -39,7 +39,7 @@ async def fetch_matches_model(dut):
     model = FetchModel(S, A)
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
-    for name in ("row", "off", "element", "in_elements", "left", "data", "signed_input"):
+    for name in ("row", "off", "element", "avail", "left", "data", "signed_input"):
         getattr(dut, name).value = 0
     await RisingEdge(dut.clk)
     await RisingEdge(dut.clk)
@@ -55,7 +55,7 @@ async def fetch_matches_model(dut):
         row, off = element // S, element % S
         left = rng.randint(0, 2 * S)
         words = [rng.randrange(1 << A) for _ in range(S)]
-        v = {"row": row, "off": off, "element": element, "in_elements": in_elements,
+        v = {"row": row, "off": off, "element": element, "avail": in_elements - element,
              "left": left, "data": pack(words, A), "signed_input": signed_input}
         for name, value in v.items():
             getattr(dut, name).value = value
