@@ -129,7 +129,7 @@ class LinkTop(wiring.Component):
         word = Signal(range(P.LOGITS + 1))
         logit = Signal(signed(32))
         m.d.comb += logit.eq(accel.out_logit)
-        cycles = Signal(32)
+        cycles = accel.cycles  # holds until the next start
 
         crc_rx = crc8_next(m, crc, byte)  # the CRC with the byte received / sent this cycle
         crc_tx = crc8_next(m, crc, tx.data)
@@ -248,7 +248,7 @@ class LinkTop(wiring.Component):
                         m.d.sync += index.eq(index + 1)
                         with m.If(index == 3):
                             m.d.comb += accel.out_ready.eq(1)
-                            m.d.sync += [index.eq(0), word.eq(word + 1), cycles.eq(accel.cycles)]
+                            m.d.sync += [index.eq(0), word.eq(word + 1)]
                             with m.If(word == P.LOGITS - 1):
                                 m.next = "CYCLES"
             with m.State("CYCLES"):

@@ -427,6 +427,9 @@ class Accelerator(wiring.Component):
         cand = Signal(signed(T.acc_width), reset_less=True)  # ARGMAX's pipeline register
         cand_i = Signal.like(li)
         m.d.sync += [cand.eq(logit_arr[li]), cand_i.eq(li)]
+        greater = Signal()  # cand > best, registered (ARGMAX)
+        half, compared = Signal(), Signal()
+        m.d.sync += greater.eq(cand > best)
 
         with m.FSM():
             with m.State("IDLE"):
@@ -502,7 +505,8 @@ class Accelerator(wiring.Component):
                 m.d.sync += flush.eq(flush + 1)
                 with m.If(flush == FLUSH - 1):
                     with m.If(last_layer):
-                        m.d.sync += [li.eq(1), best.eq(logits[0]), best_i.eq(0)]
+                        m.d.sync += [li.eq(1), best.eq(logits[0]), best_i.eq(0), half.eq(0),
+                                     compared.eq(0)]
                         m.next = "ARGMAX"
                     with m.Else():
                         m.next = "DRAIN"
@@ -536,19 +540,20 @@ class Accelerator(wiring.Component):
                     with m.Else():
                         m.d.sync += z_u.eq(z_u + 1)
             with m.State("ARGMAX"):
-                # one cycle reads logit ``li`` into ``cand``, the next compares it: logits 1..16
-                # are read in 16 cycles and the last compared in a 17th
+                # two cycles per logit 1..16: (a) ``cand`` loads logit ``li`` (and the previous
+                # logit's registered comparison takes effect), (b) ``cand`` is compared with
+                # ``best`` into ``greater``; a last (a) applies logit 16's: 2 x 16 + 1 cycles
                 m.d.comb += self.busy.eq(1)
-                with m.If(li < self.num_classes):
-                    m.d.sync += li.eq(li + 1)
-                with m.If((cand_i > 0) & (li > 1)):
-                    with m.If(cand > best):
+                with m.If(~half):
+                    with m.If(compared & greater):
                         m.d.sync += [best.eq(cand), best_i.eq(cand_i)]
-                    with m.If(cand_i == self.num_classes - 1):
+                    with m.If(li == self.num_classes):
                         m.d.sync += [counting.eq(0), li.eq(0)]
                         m.next = "OUTPUT"
+                    with m.Else():
+                        m.d.sync += half.eq(1)
                 with m.Else():
-                    m.d.sync += li.eq(li + 1)
+                    m.d.sync += [li.eq(li + 1), half.eq(0), compared.eq(1)]
             with m.State("OUTPUT"):
                 # the word is the registered ``cand``: valid once it holds logit ``li`` (one
                 # cycle after each step; the cycle count has stopped)

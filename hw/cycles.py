@@ -6,7 +6,7 @@ It follows the sequencer of :mod:`ecg_alq.hw.accelerator` state by state (``docs
     per layer SETUP 1, RUN conv_length x P x F (one chunk issued per cycle), FLUSH,
               then (all but the last layer) DRAIN until the output FIFOs are empty, and ZEROS:
               1 + out_length cycles per channel without bases, plus 1
-    last      ARGMAX classes (one logit read per cycle, compared the cycle after)
+    last      ARGMAX 2 x (classes - 1) + 1 (a logit read, then compared, per two cycles)
 
 DRAIN depends only on when results are emitted, which the schedule fixes: a channel's pooled
 output leaves its lane's FIFO through a writer that takes one value per cycle, lowest lane first.
@@ -87,7 +87,7 @@ def layer_cycles(lp: LayerPlan, last: bool, pe: int, classes: int) -> LayerCycle
     layer = lp.layer
     run = lp.compute_cycles
     if last:
-        return LayerCycles(layer.name, run, flush_cycles(lp.simd), 0, 0, 1 + classes,
+        return LayerCycles(layer.name, run, flush_cycles(lp.simd), 0, 0, 2 * classes,
                            float(lp.ideal_cycles(pe)), 0)
     drain, depth = _drain(lp, run + flush_cycles(lp.simd))
     zeros = len(lp.zero_channels) * (1 + layer.out_length) + 1
