@@ -26,8 +26,7 @@ from ecg_alq.intmodel.shipped import default_model_path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/board_builds.py"
-DEFAULT_POINTS = ("icebreaker:2x8:spram@33,icebreaker:4x8:auto@12,ulx3s:4x8@62.5,"
-                  "ulx3s:16x32@55")
+DEFAULT_POINTS = "icebreaker:2x8:spram@33,ulx3s:4x8@62.5,ulx3s:16x16@72"
 
 
 def parse_point(text: str) -> tuple[str, int, int, str, float]:

@@ -1,7 +1,7 @@
 """The RTL benchmark (issue 5): all 1000 fragments through the Verilator simulation of the shipped
 model's accelerator, and cycles against the ideal for several PE/SIMD points.
 
-    .venv/bin/python bench/rtl_bench.py [--chunk 50] [--points 4x8,2x8,8x8,8x16] [--check 2]
+    .venv/bin/python bench/rtl_bench.py [--chunk 50] [--points 4x8,2x8,8x16,16x16] [--check 2]
 
 1. Default configuration (pe 4, simd 8): the 1000 fragments in chunks (resumable: a finished
    chunk's ``runs/rtl/chunk-K/chunk.json`` is read back when it was simulated on the same RTL,
@@ -77,7 +77,7 @@ def run_chunk(model, params, x, rows, work: Path, build: Path, key: str) -> dict
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--chunk", type=int, default=50)
-    p.add_argument("--points", default="4x8,2x8,8x8,8x16")
+    p.add_argument("--points", default="4x8,2x8,8x16,16x16")
     p.add_argument("--check", type=int, default=2, help="fragments simulated per PE/SIMD point")
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "rtl")
     p.add_argument("--data", default=None)

@@ -300,8 +300,14 @@ class Accelerator(wiring.Component):
         start_q, start_r = now(c_start_q, signed(row_w)), now(c_start_r, range(S + 1))
         outc_q, outc_r = held(cout_q, signed(row_w)), held(cout_r, range(S + 1))
 
-        chunks_m1, passes_m1, conv_m1 = (minus_one("chunks"), minus_one("passes"),
-                                         minus_one("conv_length"))
+        # the last chunk / pass / position flags are registered: set from the counter's value
+        # one step ahead (the ``- 2`` forms), so the issue loop starts from flip-flops
+        last_f, last_p, last_t = Signal(), Signal(), Signal()
+        chunks_m2, passes_m2, conv_m2 = (held([c.chunks - 2 for c in L]),
+                                         held([c.passes - 2 for c in L]),
+                                         held([c.conv_length - 2 for c in L]))
+        one_chunk, one_pass = (held([int(c.chunks == 1) for c in L]),
+                               held([int(c.passes == 1) for c in L]))
         pool_s_m1, windows_m1, out_len_m1 = (minus_one("pool_stride"), minus_one("windows"),
                                              minus_one("out_length"))
         out_len, step, fan_in = sel("out_length"), sel("step"), sel("fan_in")
@@ -332,7 +338,7 @@ class Accelerator(wiring.Component):
                                   "close": 1, "close_slot": range(T.max_windows + 1),
                                   "ubase_row": signed(row_w), "ubase_off": range(S + 1)})
         s1 = Signal(side)
-        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(f == chunks_m1), s1.open.eq(open_v),
+        m.d.sync += [s1.issue.eq(issue), s1.last_chunk.eq(last_f), s1.open.eq(open_v),
                      s1.open_slot.eq(slot_o), s1.close.eq(close_v), s1.close_slot.eq(slot_c),
                      s1.ubase_row.eq(ubase_row), s1.ubase_off.eq(ubase_off)]
 
@@ -458,7 +464,10 @@ class Accelerator(wiring.Component):
                              ph_o.eq(0), u_o.eq(0), slot_o.eq(0),
                              wait_c.eq(now([c.pool_kernel - 1 for c in L])),
                              ph_c.eq(0), u_c.eq(0), slot_c.eq(0), ubase_row.eq(0),
-                             ubase_off.eq(0), flush.eq(0)]
+                             ubase_off.eq(0), flush.eq(0),
+                             last_f.eq(now([c.chunks == 1 for c in L])),
+                             last_p.eq(now([c.passes == 1 for c in L])),
+                             last_t.eq(now([c.conv_length == 1 for c in L]))]
                 with m.If(last_layer):
                     for c, v in last_zero_logits:
                         m.d.sync += logits[c].eq(v)
@@ -468,19 +477,18 @@ class Accelerator(wiring.Component):
                     m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += [self.busy.eq(1), issue.eq(1)]
-                last_f, last_p, last_t = f == chunks_m1, p == passes_m1, t == conv_m1
                 m.d.sync += sign_row.eq(sign_row + 1)
                 with m.If(~last_f):
                     m.d.sync += [f.eq(f + 1), left.eq(left - S), e_chunk.eq(e_chunk + S),
-                                 avail.eq(avail - S)]
+                                 avail.eq(avail - S), last_f.eq(f == chunks_m2)]
                 with m.Else():
-                    m.d.sync += [f.eq(0), left.eq(fan_in)]
+                    m.d.sync += [f.eq(0), left.eq(fan_in), last_f.eq(one_chunk)]
                     with m.If(~last_p):
                         m.d.sync += [p.eq(p + 1), pass_row.eq(pass_row + 1), e_chunk.eq(e_t),
-                                     avail.eq(avail_t)]
+                                     avail.eq(avail_t), last_p.eq(p == passes_m2)]
                     with m.Else():
                         m.d.sync += [p.eq(0), pass_row.eq(pass_base), sign_row.eq(sign_base),
-                                     t.eq(t + 1),
+                                     t.eq(t + 1), last_p.eq(one_pass), last_t.eq(t == conv_m2),
                                      e_t.eq(e_t + step), e_chunk.eq(e_t + step),
                                      avail_t.eq(avail_t - step), avail.eq(avail_t - step)]
                         m.d.sync += advance(row_t, off_t, step_q, step_r)
