@@ -435,6 +435,8 @@ class Accelerator(wiring.Component):
         m.d.sync += [cand.eq(logit_arr[li]), cand_i.eq(li)]
         greater = Signal()  # cand > best, registered (ARGMAX)
         half, compared = Signal(), Signal()
+        li_moved = Signal()  # ``li`` changed in the last cycle: ``cand`` is not logit ``li`` yet
+        m.d.sync += li_moved.eq(0)
         m.d.sync += greater.eq(cand > best)
 
         with m.FSM():
@@ -556,16 +558,16 @@ class Accelerator(wiring.Component):
                     with m.If(compared & greater):
                         m.d.sync += [best.eq(cand), best_i.eq(cand_i)]
                     with m.If(li == self.num_classes):
-                        m.d.sync += [counting.eq(0), li.eq(0)]
+                        m.d.sync += [counting.eq(0), li.eq(0), li_moved.eq(1)]
                         m.next = "OUTPUT"
                     with m.Else():
                         m.d.sync += half.eq(1)
                 with m.Else():
                     m.d.sync += [li.eq(li + 1), half.eq(0), compared.eq(1)]
             with m.State("OUTPUT"):
-                # the word is the registered ``cand``: valid once it holds logit ``li`` (one
-                # cycle after each step; the cycle count has stopped)
-                m.d.comb += [self.busy.eq(1), self.out_valid.eq(cand_i == li),
+                # the word is the registered ``cand``: valid once it holds logit ``li`` (the
+                # cycle after each step of ``li``; the cycle count has stopped)
+                m.d.comb += [self.busy.eq(1), self.out_valid.eq(~li_moved),
                              self.out_logit.eq(cand), self.out_index.eq(li),
                              self.out_class.eq(best_i + 1),
                              self.out_last.eq(li == self.num_classes - 1)]
@@ -574,5 +576,5 @@ class Accelerator(wiring.Component):
                         m.d.comb += self.done.eq(1)
                         m.next = "IDLE"
                     with m.Else():
-                        m.d.sync += li.eq(li + 1)
+                        m.d.sync += [li.eq(li + 1), li_moved.eq(1)]
         return m

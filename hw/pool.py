@@ -15,7 +15,8 @@ Ports::
 
     valid        In  1                 a result this cycle
     acc          In  signed(acc_width)
-    layer        In  range(layers)     selects the requantization shift
+    layer        In  range(layers)     selects the requantization shift (registered: it must
+                                       hold for a cycle before a result of that layer)
     local        In  range(channels)
     open, close  In  1                 with open_slot, close_slot: range(windows)
     base_row     In  signed(row_width) the closing window's first element: u * out_channels
@@ -98,12 +99,16 @@ class PoolUnit(wiring.Component):
         """``clamp(rshift(acc, shift[layer]), 0, 2^A - 1)`` with one rounding adder and one
         comparison against the per-layer limit (instead of a rounding adder per layer)."""
         A, acc, shifts = self.act_bits, self.acc, self.shifts
-        rnd = Array([1 << (s - 1) if s > 0 else 0 for s in shifts])[self.layer]
+        # the layer's constants, registered (``layer`` holds still while a layer runs)
+        rnd_v = Array([1 << (s - 1) if s > 0 else 0 for s in shifts])[self.layer]
+        rnd = Signal.like(rnd_v)
         rounded = Signal(signed(self.acc_width + 1))
         m.d.comb += rounded.eq(acc + rnd)
         # rshift(acc, s) > 2^A - 1  <=>  acc + rnd >= 2^A << s   (for s < 0: acc << -s)
-        limit = Array([(1 << A) << s if s >= 0 else -(-(1 << A) // (1 << -s))
-                       for s in shifts])[self.layer]
+        limit_v = Array([(1 << A) << s if s >= 0 else -(-(1 << A) // (1 << -s))
+                         for s in shifts])[self.layer]
+        limit = Signal.like(limit_v)
+        m.d.sync += [rnd.eq(rnd_v), limit.eq(limit_v)]
         high = rounded >= limit
         low = Array([rounded[s:s + A] if s >= 0 else (acc << -s)[:A] for s in shifts])[self.layer]
         return Mux(rounded < 0, 0, Mux(high, (1 << A) - 1, low))

@@ -35,13 +35,16 @@ async def pool_matches_model(dut):
     await RisingEdge(dut.clk)
     dut.rst.value = 0
     big = 1 << (cfg["acc_width"] - 2)
-    local, got, want = 0, [], []
+    local, layer, got, want = 0, 0, [], []
     for cycle in range(cfg["cycles"]):
         await FallingEdge(dut.clk)
         if rng.random() < 0.5:  # often the same channel again
             local = rng.randrange(cfg["channels"])
-        v = {"valid": int(rng.random() < 0.8), "acc": rng.randint(-big, big),
-             "layer": rng.randrange(len(cfg["shifts"])), "local": local,
+        new_layer = cycle % 7 == 0  # a new layer: no result in its first cycle (as in the
+        if new_layer:               # accelerator, where a layer starts with SETUP)
+            layer = rng.randrange(len(cfg["shifts"]))
+        v = {"valid": int(rng.random() < 0.8 and not new_layer), "acc": rng.randint(-big, big),
+             "layer": layer, "local": local,
              "open": int(rng.random() < 0.4), "open_slot": rng.randrange(cfg["windows"]),
              "close": int(rng.random() < 0.4), "close_slot": rng.randrange(cfg["windows"]),
              "base_row": rng.randrange(40), "base_off": rng.randrange(cfg["simd"]),
