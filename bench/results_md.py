@@ -353,7 +353,20 @@ def boards_section(res: dict) -> list[str]:
                      f"{use('DP16KD', 'ICESTORM_RAM')} | {use('ICESTORM_SPRAM')} | "
                      f"{use('MULT18X18D', 'ICESTORM_DSP')} | "
                      f"{rep.get('cycles_per_inference', '-')} | {lat} | {result} |")
+    lines.append("")
+    for board, target in TARGET_MS.items():
+        ok = [pt["report"]["latency_ms"] for pt in res["points"]
+              if pt["board"] == board and pt.get("meets_timing")]
+        if ok:
+            verdict = "met" if min(ok) <= target else "not met"
+            lines.append(f"Target on the {board} (issue 6): at most {target:g} ms per fragment: "
+                         f"{verdict} ({min(ok):.2f} ms, {10_000 / min(ok):.0f} x faster than "
+                         "real time).")
     return lines + [""]
+
+
+#: latency targets per 10-second fragment (issue 6)
+TARGET_MS = {"icebreaker": 10.0, "ulx3s": 0.5}
 
 
 def dse_section(res: dict, folder: str) -> list[str]:

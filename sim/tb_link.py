@@ -156,6 +156,16 @@ async def start_line(dut, cfg) -> tuple[SimPort, int]:
     return SimPort(line, timeout_ns), timeout_ns
 
 
+async def run_session(cfg, session_fn, *args) -> dict:
+    """Run the blocking ``session_fn(*args)`` (a list of scenario records) in a bridge thread;
+    write the records to ``cfg["report"]`` and return them by scenario name."""
+    log = await bridge(session_fn)(*args)
+    if cfg.get("report"):
+        with open(cfg["report"], "w") as fh:
+            json.dump(log, fh, default=list)
+    return {entry["scenario"]: entry for entry in log}
+
+
 def check_classification(r: dict, want: np.ndarray, cycles: int, what: str) -> None:
     assert r["ok"], r
     assert list(r["result"]["logits"]) == want.tolist(), f"{what}: logits differ"
@@ -169,11 +179,7 @@ async def link_serves_the_host_client(dut):
     x = np.load(cfg["fragments"])
     want = GoldenModel(load(cfg["model"])).logits(x)
     port, _ = await start_line(dut, cfg)
-    log = await bridge(session)(BoardClient(port), port, x, cfg["model_id"])
-    if cfg.get("report"):
-        with open(cfg["report"], "w") as fh:
-            json.dump(log, fh, default=list)
-    by = {entry["scenario"]: entry for entry in log}
+    by = await run_session(cfg, session, BoardClient(port), port, x, cfg["model_id"])
     info = by["info"]["result"]
     assert by["info"]["ok"] and (info["pe"], info["simd"], info["model_id"], info["clock_hz"],
                                  info["classes"], info["version"]) == \
@@ -226,11 +232,7 @@ async def link_loads_sign_bits(dut):
     model = load(cfg["model"])
     want = GoldenModel(model).logits(x)
     port, _ = await start_line(dut, cfg)
-    log = await bridge(load_session)(BoardClient(port), model, x, cfg["model_id"])
-    if cfg.get("report"):
-        with open(cfg["report"], "w") as fh:
-            json.dump(log, fh, default=list)
-    by = {entry["scenario"]: entry for entry in log}
+    by = await run_session(cfg, load_session, BoardClient(port), model, x, cfg["model_id"])
     flags = [by[k]["result"]["flags"] for k in ("info before", "info after bad load", "info after")]
     assert flags == [P.FLAG_LOADABLE, P.FLAG_LOADABLE, P.FLAG_LOADABLE | P.FLAG_LOADED], flags
     assert by["info before"]["result"]["sign_rows"] == cfg["sign_rows"]
