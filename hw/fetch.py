@@ -68,7 +68,7 @@ class WindowFetch(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        S, A = self.simd, self.act_bits
+        S = self.simd
         for b in range(S):
             m.d.comb += self.addr[b].eq(self.row + (b < self.off))
         # masks: the chunk's position registered in the issue cycle, the masks computed from it

@@ -101,17 +101,23 @@ class SimPort:
         return resume(self.line.receive)(n, self.timeout_ns)
 
 
+def recorder(log: list):
+    """``attempt(name, fn)``: run one request, append its result or its protocol error."""
+    def attempt(name, fn):
+        try:
+            result = fn()
+            log.append({"scenario": name, "ok": True,
+                        "result": result.__dict__ if result is not None else None})
+        except P.ProtocolError as exc:
+            log.append({"scenario": name, "ok": False, "error": str(exc)})
+    return attempt
+
+
 def session(client: BoardClient, port: SimPort, x: np.ndarray, model_id: int) -> list[dict]:
     """The scenarios (blocking code, as a user's program would be)."""
     log = []
 
-    def attempt(name, fn):
-        try:
-            result = fn()
-            log.append({"scenario": name, "ok": True, "result": result.__dict__})
-        except P.ProtocolError as exc:
-            log.append({"scenario": name, "ok": False, "error": str(exc)})
-
+    attempt = recorder(log)
     good = P.classify_request(x[0])
     attempt("info", client.info)
     try:  # what `ecg-alq board classify` runs
@@ -141,8 +147,8 @@ def session(client: BoardClient, port: SimPort, x: np.ndarray, model_id: int) ->
     return log
 
 
-async def start_line(dut, cfg) -> tuple[SimPort, int]:
-    """Clock, reset, the simulated line; returns the client's port and its read timeout (ns)."""
+async def start_line(dut, cfg) -> SimPort:
+    """Clock, reset, the simulated line; returns the client's port (with its read timeout)."""
     cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
     dut.rx.value = 1
     dut.rst.value = 1
@@ -153,7 +159,7 @@ async def start_line(dut, cfg) -> tuple[SimPort, int]:
     # the client's read timeout: the longest a response can take to start and finish
     timeout_ns = (2 * cfg["expected_cycles"] + cfg["timeout_cycles"]
                   + 200 * 10 * cfg["divisor"]) * CLOCK_NS
-    return SimPort(line, timeout_ns), timeout_ns
+    return SimPort(line, timeout_ns)
 
 
 async def run_session(cfg, session_fn, *args) -> dict:
@@ -178,7 +184,7 @@ async def link_serves_the_host_client(dut):
     cfg = config()
     x = np.load(cfg["fragments"])
     want = GoldenModel(load(cfg["model"])).logits(x)
-    port, _ = await start_line(dut, cfg)
+    port = await start_line(dut, cfg)
     by = await run_session(cfg, session, BoardClient(port), port, x, cfg["model_id"])
     info = by["info"]["result"]
     assert by["info"]["ok"] and (info["pe"], info["simd"], info["model_id"], info["clock_hz"],
@@ -204,14 +210,7 @@ async def link_serves_the_host_client(dut):
 def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
     log = []
 
-    def attempt(name, fn):
-        try:
-            result = fn()
-            log.append({"scenario": name, "ok": True,
-                        "result": result.__dict__ if result is not None else None})
-        except P.ProtocolError as exc:
-            log.append({"scenario": name, "ok": False, "error": str(exc)})
-
+    attempt = recorder(log)
     info = client.info()
     log.append({"scenario": "info before", "ok": True, "result": info.__dict__})
     attempt("not loaded", lambda: client.classify(x[0]))
@@ -231,7 +230,7 @@ async def link_loads_sign_bits(dut):
     x = np.load(cfg["fragments"])
     model = load(cfg["model"])
     want = GoldenModel(model).logits(x)
-    port, _ = await start_line(dut, cfg)
+    port = await start_line(dut, cfg)
     by = await run_session(cfg, load_session, BoardClient(port), model, x, cfg["model_id"])
     flags = [by[k]["result"]["flags"] for k in ("info before", "info after bad load", "info after")]
     assert flags == [P.FLAG_LOADABLE, P.FLAG_LOADABLE, P.FLAG_LOADABLE | P.FLAG_LOADED], flags
