@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,36 +25,12 @@ from ecg_alq import atomic
 from ecg_alq.checkpoint import load_alq_model
 from ecg_alq.data.fragments import load_fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT
-from ecg_alq.intmodel import export, load, memory, save
-from ecg_alq.intmodel.bounds import model_bounds
-from ecg_alq.intmodel.golden import GoldenModel
-from ecg_alq.metrics import classification_metrics, from_confusion
-from ecg_alq.training import TrainConfig, split_for
+from ecg_alq.intmodel.evaluate import evaluate_run
+from ecg_alq.metrics import from_confusion
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/golden_crossval.py"
-
-
-def fold_result(run: Path, frags, data: str | None) -> dict:
-    """Export one quantized run, evaluate its golden model on the test fold, compare with torch."""
-    model = export.from_checkpoint(run / "model.pt")
-    save(model, run / "golden.npz")
-    model = load(run / "golden.npz")  # evaluate what the file holds
-    cfg = TrainConfig(**(model.provenance["training"] | {"data": data}))
-    split = split_for(cfg, frags)
-    t0 = time.perf_counter()
-    pred = GoldenModel(model).classify(frags.x[split.test]) - 1
-    seconds = time.perf_counter() - t0
-    qnet, _ = load_alq_model(run / "model.pt")
-    agree = export.agreement(qnet, model, frags.x)
-    mem = memory.count(model)
-    return {"fold": cfg.fold, "n_test": len(split.test),
-            **classification_metrics(frags.label[split.test], pred),
-            "golden_seconds_per_fragment": seconds / len(split.test),
-            "agreement_all_1000": {k: v for k, v in agree.items() if k != "golden_classes"},
-            "memory_kib": mem.kib, "average_bits": mem.average_bits,
-            "acc_bits": [b.acc_bits for b in model_bounds(model)]}
 
 
 def summarize(point: str, protocol: str, folds: list[dict], torch_acc: list[float]) -> dict:
@@ -101,7 +76,7 @@ def main(argv=None) -> int:
         folds, torch_acc = [], []
         for k in range(10):
             run = args.runs / f"quant-{pr}" / args.point / f"fold-{k}"
-            folds.append(fold_result(run, frags, args.data))
+            folds.append(evaluate_run(run, frags, args.data))
             torch_acc.append(load_alq_model(run / "model.pt")[1]["metrics"]["accuracy"])
             f = folds[-1]
             print(f"{pr} fold {k}: golden {100 * f['accuracy']:.1f} % (torch "

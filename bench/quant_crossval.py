@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ecg_alq import atomic, config
+from ecg_alq import atomic, config, paper
 from ecg_alq.cli import parse_folds
 from ecg_alq.metrics import from_confusion
 from ecg_alq.quant.alq import AlqConfig
@@ -38,7 +38,7 @@ from ecg_alq.training import TrainConfig, train
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/quant_crossval.py"
-PAPER_BUDGET_KIB = 13.54  #: the memory the paper claimed for its ALQ model
+PAPER_BUDGET_KIB = paper.ALQ_CLAIMED_KIB  #: the memory the paper claimed for its ALQ model
 
 #: name -> (kind, settings). Settings not given are the AlqConfig / BaselineConfig defaults
 #: (8-bit activations, 8-bit alpha, channel groups); every baseline has ALQ's 95-epoch budget.
@@ -136,8 +136,8 @@ def accuracy_memory_plot(result: dict, path: Path) -> None:
     fp = json.loads((BENCH / "results" / "fp_crossval.json").read_text())
     fp_acc = 100 * fp["protocols"]["window"]["accuracy_mean"]
     accuracy_vs_memory({k: sorted(v) for k, v in series.items() if v}, path,
-                       paper=(PAPER_BUDGET_KIB, 84.7, 95.84),
-                       reference=(f"float model, 316.3 KiB ({fp_acc:.2f} %)", fp_acc),
+                       paper=(paper.ALQ_CLAIMED_KIB, paper.ALQ_COUNTED_KIB, paper.ALQ_ACCURACY),
+                       reference=(f"float model, {paper.FLOAT_KIB} KiB ({fp_acc:.2f} %)", fp_acc),
                        title="window-stratified 10-fold CV, 8-bit activations, every bit counted")
 
 

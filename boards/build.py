@@ -221,3 +221,32 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                           f"< {clock_mhz:.1f} MHz requested (report: {out / 'report.json'})",
                           fits=True, report=summary)
     return summary
+
+
+#: a relaxed clock keeps this share of the Fmax the first placement reached as margin
+RELAX_MARGIN = 0.97
+
+
+def build_closing_timing(board_name: str, model_path: str | Path, params: HwParams,
+                         out: str | Path, clock_mhz: float | None = None, log=print,
+                         **options) -> dict:
+    """:func:`build` at ``clock_mhz``; when the placed design misses that clock, build once more
+    at a clock below the Fmax it reached (``RELAX_MARGIN`` of it, rounded down to 0.5 MHz), as a
+    designer closing timing by hand would. The report then names ``requested_clock_mhz`` and
+    ``clock_relaxed`` (True). A design that misses the relaxed clock too, or does not fit,
+    raises :class:`BuildFailed`."""
+    try:
+        return build(board_name, model_path, params, out, clock_mhz=clock_mhz, **options) | {
+            "requested_clock_mhz": clock_mhz, "clock_relaxed": False}
+    except BuildFailed as exc:
+        fmax = (exc.report or {}).get("fmax_mhz")
+        if not exc.fits or not fmax:
+            raise
+        first = exc.report
+    relaxed = int(RELAX_MARGIN * fmax * 2) / 2
+    log(f"  Fmax {fmax:.1f} MHz < {first['clock_mhz']:.1f} MHz: building again at {relaxed} MHz")
+    report = build(board_name, model_path, params, out, clock_mhz=relaxed, **options)
+    report |= {"requested_clock_mhz": clock_mhz, "clock_relaxed": True,
+               "first_attempt": {k: first[k] for k in ("clock_mhz", "fmax_mhz", "seconds")}}
+    (Path(out) / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report

@@ -25,7 +25,7 @@ from cocotb.triggers import Edge, FallingEdge, First, Timer
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import ADC_MAX, GoldenModel
 from ecg_alq.sim.runner import config
-from ecg_alq.sim.tb_network import CLOCK_NS, read_buffer, receive, reset, send
+from ecg_alq.sim.tb_network import CLOCK_NS, load_signs, read_buffer, receive, reset, send
 
 
 def write_buffer(dut, kind: int, simd: int, values: np.ndarray) -> None:
@@ -81,6 +81,8 @@ async def every_layer_matches_golden(dut):
     cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
     for name in ("start", "first_layer", "in_valid", "in_data", "out_ready"):
         getattr(dut, name).value = 0
+    await reset(dut)
+    await load_signs(dut, cfg.get("sign_rows"))
     results = []
     for k, layer in enumerate(model.layers):
         for source in ("dump", "random"):

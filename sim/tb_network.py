@@ -35,6 +35,19 @@ async def reset(dut, cycles: int = 3) -> None:
     dut.rst.value = 0
 
 
+async def load_signs(dut, rows: list[int] | None) -> None:
+    """Write the sign rows into a ``"spram"`` accelerator's sign memory through its load port,
+    one row per cycle (what the board's host does over the serial link); nothing to do for the
+    other memory styles (``rows`` empty)."""
+    for addr, row in enumerate(rows or []):
+        dut.load_valid.value = 1
+        dut.load_addr.value = addr
+        dut.load_data.value = row
+        await RisingEdge(dut.clk)
+    if rows:
+        dut.load_valid.value = 0
+
+
 async def send(dut, samples: np.ndarray, rng: random.Random, idle: float,
                stop_after: int | None = None) -> None:
     """Stream ``samples`` (valid/ready), with random idle cycles; stop early after
@@ -124,6 +137,7 @@ async def network_matches_golden(dut):
     for name in ("start", "in_valid", "in_data", "out_ready"):
         getattr(dut, name).value = 0
     await reset(dut)
+    await load_signs(dut, cfg.get("sign_rows"))
     if cfg.get("reset_after") is not None:
         await send(dut, x[0], rng, cfg["idle"], stop_after=cfg["reset_after"])
         await ClockCycles(dut.clk, 5)

@@ -7,8 +7,6 @@ with exit status 2; there is no traceback for them.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 from pathlib import Path
 
@@ -178,31 +176,39 @@ def cmd_dump(args) -> int:
 
 
 def cmd_flow(args) -> int:
-    """The main job (``make run``): check the data, train and test one fold, quantize it with
-    ALQ (default settings) and test again."""
-    from ecg_alq.data.verify import verify
+    """The main job (``make run``): every stage from the data check to the board's bitstream,
+    cached, then the report."""
+    from ecg_alq.boards.top import board
+    from ecg_alq.flow import FlowConfig, run_flow
     from ecg_alq.quant.alq import AlqConfig
-    from ecg_alq.quant.quantize import quantize
-    from ecg_alq.training import TrainConfig, train
+    from ecg_alq.training import TrainConfig
 
-    report, problems = verify(args.data)
-    print("\n".join(report))
-    if problems:
-        raise EcgAlqError("data check failed: " + "; ".join(problems[:5]))
-    cfg = from_args(TrainConfig, args)
-    out = Path(args.out)
-    m = train(cfg, out, resume=True)
-    print(json.dumps({k: m[k] for k in ("protocol_description", "fold", "n_test", "accuracy",
-                                        "balanced_accuracy", "macro_f1", "selected_epoch",
-                                        "train_seconds")}, indent=2))
-    alq = AlqConfig(threads=cfg.threads)
+    quick = {"epochs": 2, "limit": 100} if args.quick else {}
+    quick = {k: v for k, v in quick.items() if getattr(args, k) is None}
+    train = from_args(TrainConfig, args, **quick)
+    alq = {k: getattr(args, k) for k in ("target_bits", "grouping", "act_bits")
+           if getattr(args, k) is not None}
     if args.quick:
-        alq = dataclasses.replace(alq, rounds=1, epoch_basis=1, epoch_coord=1, top_k=1.0, pr=0.9)
-    q = quantize(out / "model.pt", alq, out / "quantized", data=cfg.data)
-    print(json.dumps({k: q[k] for k in ("fold", "n_test", "accuracy", "accuracy_float_activations",
-                                        "average_bits", "seconds")}
-                     | {"honest_memory_kib": q["memory"]["kib"]}, indent=2))
-    print(f"run folder: {out} (float model), {out / 'quantized'} (ALQ model, layers.md)")
+        alq |= {"rounds": 1, "epoch_basis": 1, "epoch_coord": 1, "top_k": 1.0, "pr": 0.9}
+    sim_fragments = args.sim_fragments if args.sim_fragments is not None else (
+        2 if args.quick else 0)
+    config = FlowConfig(train=train, alq=AlqConfig(**alq, threads=train.threads),
+                        board=args.board, params=_hw_params(args, board(args.board).default_params),
+                        clock_mhz=args.clock_mhz, sim_fragments=sim_fragments,
+                        sim_chunk=args.sim_chunk, out=Path(args.out),
+                        command="ecg-alq " + " ".join(sys.argv[1:])
+                        if sys.argv[1:2] == ["flow"] else "ecg-alq flow")
+
+    def names(text):
+        return [n for n in (text or "").split(",") if n] or None
+
+    flow = run_flow(config, stages=names(args.stages), skip=names(args.skip),
+                    force=names(args.force), jobs=args.jobs,
+                    log=lambda line: print(line, flush=True))
+    if "report" in flow.records:
+        r = flow.result("report")
+        print(f"report: {r['markdown']} (figures beside it), {r['html']} (one file)")
+    print(f"stage folders: {Path(args.out) / 'flow.json'}")
     return 0
 
 
@@ -448,9 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     hsub = hw.add_subparsers(dest="hw_command", required=True, metavar="ACTION")
     hv = hsub.add_parser("verilog", help="the accelerator's Verilog and a JSON summary")
 
-    def hw_options(q, defaults="4, 8, dsp, auto"):
+    def hw_options(q, defaults="4, 8, dsp, auto", model=True):
         pe, simd, mult, mem = defaults.split(", ")
-        q.add_argument("--model", help="integer model file (default: the shipped one)")
+        if model:
+            q.add_argument("--model", help="integer model file (default: the shipped one)")
         q.add_argument("--pe", type=int, help=f"lanes (output channels in parallel; default {pe})")
         q.add_argument("--simd", type=int, help=f"activations per lane per cycle (default {simd})")
         q.add_argument("--alpha-mult", help=f"dsp or shiftadd (alpha scaling; default {mult})")
@@ -520,11 +527,33 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--out", help="write the results as JSON")
     bc.set_defaults(func=cmd_board_classify)
 
-    f = sub.add_parser("flow", help="the main job: data check, training of one fold, ALQ, report")
+    from ecg_alq.flow import STAGES
+
+    f = sub.add_parser("flow", help="the main job: data check, training, ALQ, golden model, "
+                       "Verilog, RTL simulation, bitstream, report (every stage cached)")
     add_options(f, TrainConfig)
+    f.add_argument("--target-bits", type=float, help="ALQ's target average bits (default 1.2)")
+    f.add_argument("--grouping", help="ALQ groups: channel or kernel (default channel)")
+    f.add_argument("--act-bits", type=int, help="activation bits (default 8)")
+    f.add_argument("--board", default="icebreaker", choices=sorted(BOARDS),
+                   help="board to build for (default icebreaker)")
+    hw_options(f, defaults="the board's, " * 3 + "the board's", model=False)
+    f.add_argument("--clock-mhz", type=float, help="accelerator clock (default: the board's; "
+                   "a build that misses it is rebuilt at a clock below its Fmax)")
+    f.add_argument("--sim-fragments", type=int, help="test fragments simulated in RTL "
+                   "(default 0: the whole test fold; --quick: 2)")
+    f.add_argument("--sim-chunk", type=int, default=20,
+                   help="fragments per simulator run, the unit of resumption (default 20)")
+    f.add_argument("--stages", help="run only these stages (and what they need; finished ones "
+                   "are reused): " + ",".join(STAGES))
+    f.add_argument("--skip", help="leave these stages out, e.g. build")
+    f.add_argument("--force", help="recompute these stages even when their results exist")
+    f.add_argument("--jobs", type=int, default=2,
+                   help="2: the board build runs beside the RTL simulation (default 2)")
     f.add_argument("--out", default=str(DEFAULT_RUNS / "flow"), help="run folder (default runs/flow)")
     f.add_argument("--quick", action="store_true",
-                   help="a one-round ALQ schedule (for smoke tests; use with --epochs/--limit)")
+                   help="brief training (2 epochs on 100 fragments unless given), a one-round "
+                   "ALQ and 2 simulated fragments: a smoke test of every stage")
     f.set_defaults(func=cmd_flow)
     return p
 

@@ -96,14 +96,18 @@ def bits_trajectory(history: list[dict], names: list[str], path: str | Path, tit
 
 def accuracy_vs_memory(series: dict[str, list[tuple[float, float, float, str]]], path: str | Path,
                        paper: tuple[float, float, float] | None = None,
-                       reference: tuple[str, float] | None = None, title: str = "") -> None:
+                       reference: tuple[str, float] | None = None, title: str = "",
+                       marks: list[tuple[str, float, float]] = ()) -> None:
     """Accuracy (%) against honest memory (KiB, log axis), one line per method.
 
     ``series``: label -> points (memory KiB, accuracy %, std %, point name), sorted by memory.
     ``paper``: (claimed KiB, KiB with its alpha counted, accuracy %) drawn as two marked points.
     ``reference``: (label, accuracy %) drawn as a horizontal line (the float model).
+    ``marks``: single points (label, memory KiB, accuracy %), e.g. one run's model.
     """
     fig, ax = plt.subplots(figsize=(8, 5))
+    for label, mem, acc in marks:
+        ax.plot([mem], [acc], "D", ms=9, mfc="none", mew=2, label=label)
     for label, pts in series.items():
         mem, acc, std, names = zip(*pts)
         ax.errorbar(mem, acc, yerr=std, marker="o", capsize=3, label=label)
@@ -127,4 +131,64 @@ def accuracy_vs_memory(series: dict[str, list[tuple[float, float, float, str]]],
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title, fontsize=10)
+    _save(fig, path)
+
+
+def layer_bits(names: list[str], bits: list[float], kib: list[float], path: str | Path,
+               title: str = "") -> None:
+    """Per weight layer: average bits (active bases per weight) and stored KiB (every bit)."""
+    fig, (ax_bits, ax_kib) = plt.subplots(1, 2, figsize=(11, 3.6))
+    x = np.arange(len(names))
+    ax_bits.bar(x, bits, color="tab:blue")
+    ax_bits.set_ylabel("average bits per weight")
+    ax_kib.bar(x, kib, color="tab:orange")
+    ax_kib.set_ylabel("stored KiB (signs, alpha, bias, requant)")
+    for ax in (ax_bits, ax_kib):
+        ax.set_xticks(x, names, rotation=45, ha="right", fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def layer_cycles(layers: list[dict], path: str | Path, title: str = "") -> None:
+    """Cycles per layer from the cycle model, stacked by phase, with the ideal (basis additions
+    / (pe x simd)) as a mark. ``layers``: rows with name, run, flush, drain, zeros, overhead,
+    ideal."""
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    x = np.arange(len(layers))
+    bottom = np.zeros(len(layers))
+    for phase in ("run", "flush", "drain", "zeros", "overhead"):
+        v = np.array([lc[phase] for lc in layers], dtype=float)
+        if v.any():
+            ax.bar(x, v, bottom=bottom, label=phase)
+            bottom += v
+    ax.plot(x, [lc["ideal"] for lc in layers], "k_", ms=18, mew=2, label="ideal")
+    ax.set_xticks(x, [lc["name"] for lc in layers], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("cycles per fragment")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    _save(fig, path)
+
+
+def resource_use(resources: dict[str, dict], fmax_mhz: float | None, clock_mhz: float,
+                 path: str | Path, title: str = "") -> None:
+    """Share of each resource kind used (kinds with any use) and Fmax against the clock."""
+    used = {k: v for k, v in resources.items() if v["used"] and v["available"]}
+    fig, (ax_res, ax_clk) = plt.subplots(1, 2, figsize=(10, 3.6),
+                                         gridspec_kw={"width_ratios": [3, 1]})
+    names = list(used)
+    share = [100 * used[k]["used"] / used[k]["available"] for k in names]
+    bars = ax_res.barh(names, share, color=["tab:red" if s > 100 else "tab:blue" for s in share])
+    for bar, k in zip(bars, names):
+        ax_res.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
+                    f"{used[k]['used']}/{used[k]['available']}", va="center", fontsize=8)
+    ax_res.set_xlim(0, 125)
+    ax_res.set_xlabel("used (%)")
+    ax_res.invert_yaxis()
+    ax_clk.bar(["clock", "Fmax"], [clock_mhz, fmax_mhz or 0], color=["grey", "tab:green"])
+    ax_clk.set_ylabel("MHz")
+    for ax in (ax_res, ax_clk):
+        ax.grid(alpha=0.3, axis="x" if ax is ax_res else "y")
+    fig.suptitle(title)
     _save(fig, path)
