@@ -253,6 +253,42 @@ def readme_block(res: dict, quant: dict | None = None, golden: dict | None = Non
                          f"{s['memory_kib_mean']:.2f} KiB | {s['paper_kib_mean']:.2f} KiB |")
         lines += ["", "The paper's ALQ row (95.84 % at \"13.54 KiB\") came from the leaky split "
                   "and did not count its ~17,800 float32 scaling factors (about 84.7 KiB with them)."]
+    return lines + hardware_and_records_lines()
+
+
+def hardware_and_records_lines() -> list[str]:
+    """The README's lines on the hardware and on whole records, from their benchmark results."""
+    lines = []
+    rtl_file, boards_file = RESULTS / "rtl_bench.json", RESULTS / "board_builds.json"
+    if rtl_file.exists() and boards_file.exists():
+        rtl = json.loads(rtl_file.read_text())
+        d = rtl["default"]
+        builds = json.loads(boards_file.read_text())
+        lines += ["", f"Hardware, the shipped model (`{builds['command']}`, `{rtl['command']}`):", "",
+                  "| board | pe x simd | clock (Fmax) | logic | latency per 10-s fragment |",
+                  "|---|---|---|---|---|"]
+        for point in builds["points"]:
+            b = point.get("report")
+            if not (b and point.get("meets_timing")):
+                continue
+            logic = next(v for k, v in b["resources"].items() if k in ("ICESTORM_LC", "TRELLIS_COMB"))
+            lines.append(f"| {b['board']} ({b['device']}) | {b['parameters']['pe']} x "
+                         f"{b['parameters']['simd']} | {b['clock_mhz']:.4g} MHz "
+                         f"({b['fmax_mhz']:.1f} MHz) | {logic['used']}/{logic['available']} | "
+                         f"**{b['latency_ms']:.2f} ms** |")
+        lines += ["", f"The RTL (Verilator) reproduced the golden model's integer logits on "
+                  f"{d['fragments'] - d['logit_mismatches']}/{d['fragments']} fragments, each in "
+                  f"exactly the {d['expected_cycles']} cycles the cycle model predicts (pe 4 x simd 8)."]
+    records_file = RESULTS / "records.json"
+    if records_file.exists():
+        res = json.loads(records_file.read_text())
+        a, u = res["all_clean"], res["unseen_clean"]
+        lines += ["", f"Whole records, consecutive 10-s windows (`{res['command']}`): the shipped "
+                  f"model agrees with the annotations on **{100 * a['agree'] / a['windows']:.1f} %** "
+                  f"of {a['windows']} clean windows of {len(res['records'])} records, and on "
+                  f"**{100 * u['agree'] / u['windows']:.1f} %** of the {u['windows']} that overlap "
+                  "no training fragment (same patients): the honest picture of a monitor lies "
+                  "between the window and the record protocols."]
     return lines
 
 
@@ -401,6 +437,47 @@ def dse_section(res: dict, folder: str) -> list[str]:
     return lines + [""]
 
 
+def records_section(res: dict) -> list[str]:
+    """Continuous records: consecutive windows of whole records against their annotations."""
+    first = res["records"][0]
+    a, u = res["all_clean"], res["unseen_clean"]
+
+    def share(c: dict) -> str:
+        return f"{100 * c['agree'] / c['windows']:.1f} %" if c["windows"] else "n/a"
+
+    lines = ["## Continuous records: a monitor's view", "",
+             f"Command: `{res['command']}` (`ecg-alq classify-record all`). Every record with an "
+             f"MLII lead ({len(res['records'])}; 102 and 104 have none) cut into consecutive "
+             "10-s windows from its start, classified by the shipped model's golden model "
+             f"({first['model'].split('/')[-1]}); reference classes from the rhythm and beat "
+             "annotations where they name one class (rules in `sw/continuous.py`; windows with "
+             "a rhythm change, mixed ectopic beats or a rhythm outside the 17 classes are not "
+             "scored). The shipped model was trained on all 1000 fragments, which are slices of "
+             "these records: *unseen* windows overlap none of them (nor the 2-s augmentation "
+             "margin around each) but come from the same patients.", "",
+             "| windows | clean | agreement (clean) | unseen clean | agreement (unseen) |",
+             "|---|---|---|---|---|",
+             f"| {sum(r['windows_total'] for r in res['records'])} | {a['windows']} | "
+             f"**{share(a)}** | {u['windows']} | **{share(u)}** |", "",
+             "| class | records | clean windows | agreement | unseen windows | agreement (unseen) |",
+             "|---|---|---|---|---|---|"]
+    for name, c in a["per_class"].items():
+        cu = u["per_class"].get(name, {"windows": 0, "agree": 0})
+        lines.append(f"| {name} | {c['records']} | {c['windows']} | {share(c)} | "
+                     f"{cu['windows']} | {share(cu)} |")
+    worst = sorted((r for r in res["records"] if r["all_clean"]["windows"] >= 20),
+                   key=lambda r: r["all_clean"]["agree"] / r["all_clean"]["windows"])[:4]
+    lines += ["", "Agreement on whole records is far below the 10-fold figures: the windows are "
+              "not the hand-picked fragments, and the classifier leans on the patient. Lowest "
+              "records: " + ", ".join(
+                  f"{r['record']} ({share(r['all_clean'])} of {r['all_clean']['windows']})"
+                  for r in worst) + "; per-window CSVs and timelines are in the command's output "
+              "folder.", "",
+              "![record 201: signal, predicted and annotated class per window, rhythm episodes]"
+              "(figures/record_201_timeline.png)", ""]
+    return lines
+
+
 def write_results_md() -> Path:
     lines = ["# Measured results", "",
              "Generated by `python bench/results_md.py` from `bench/results/*.json`; every figure "
@@ -418,6 +495,9 @@ def write_results_md() -> Path:
     boards_file = RESULTS / "board_builds.json"
     if boards_file.exists():
         lines += boards_section(json.loads(boards_file.read_text()))
+    records_file = RESULTS / "records.json"
+    if records_file.exists():
+        lines += records_section(json.loads(records_file.read_text()))
     dse_file = BENCH.parent / "docs" / "dse" / "ulx3s" / "points.json"
     if dse_file.exists():
         lines += dse_section(json.loads(dse_file.read_text()), "dse/ulx3s")

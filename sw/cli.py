@@ -212,6 +212,56 @@ def cmd_flow(args) -> int:
     return 0
 
 
+def cmd_classify_record(args) -> int:
+    from ecg_alq import atomic
+    from ecg_alq.continuous import classify_record, pooled, summary_markdown, write_record_outputs
+    from ecg_alq.data.mitdb import leads_of, list_records
+
+    names = args.records
+    if names == ["all"]:
+        names = [n for n in list_records(args.data) if "MLII" in leads_of(n, args.data)]
+        print(f"{len(names)} records with an MLII lead")
+    if args.windows is not None and args.windows < 1:
+        raise EcgAlqError(f"--windows must be at least 1, got {args.windows}")
+    rtl = None
+    if args.rtl:
+        rtl = _hw_params(args).to_dict()
+    out = Path(args.out)
+    results = []
+    for name in names:
+        r = classify_record(name, args.model, args.data, rtl=rtl, work=out / name,
+                            max_windows=args.windows, progress=lambda line: print(f"  {line}", flush=True))
+        paths = write_record_outputs(r, out)
+        a, u = r["all_clean"], r["unseen_clean"]
+        share = (lambda x: "n/a" if x["agreement"] is None else f"{100 * x['agreement']:.1f} %")
+        print(f"record {name}: {r['windows_total']} windows, {a['windows']} clean: agreement "
+              f"{share(a)}; {u['windows']} unseen clean: {share(u)} ({r['classifier']})"
+              + (f"; RTL bit-exact on {r['rtl']['fragments']} windows" if r.get("rtl", {}).get(
+                  "bit_exact") else ""))
+        if len(names) == 1:
+            for cls, c in a["per_class"].items():
+                cu = u["per_class"].get(cls, {"windows": 0, "agree": 0})
+                print(f"  {cls:10s} {c['agree']}/{c['windows']} clean windows agree; unseen "
+                      f"{cu['agree']}/{cu['windows']}")
+            print(f"wrote {', '.join(map(str, paths))}")
+        results.append(r)
+        if r.get("rtl") and not r["rtl"]["bit_exact"]:
+            raise EcgAlqError(f"record {name}: the RTL differs from the golden model: {r['rtl']}")
+    if len(names) > 1:
+        command = "ecg-alq " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["classify-record"] \
+            else "ecg-alq classify-record"
+        atomic.write_json(out / "summary.json", {
+            "command": command, "records": [{k: v for k, v in r.items() if k != "windows"}
+                                            for r in results],
+            "all_clean": pooled(results, "all_clean"),
+            "unseen_clean": pooled(results, "unseen_clean")})
+        atomic.write_text(out / "summary.md", summary_markdown(results, command))
+        a, u = pooled(results, "all_clean"), pooled(results, "unseen_clean")
+        print(f"{len(results)} records: {a['agree']}/{a['windows']} clean windows agree, unseen "
+              f"{u['agree']}/{u['windows']}; wrote {out / 'summary.md'} and summary.json")
+    return 0
+
+
 def _hw_params(args, base=None):
     """The hardware parameters given on the command line, the others from ``base`` (a board's
     defaults) or :class:`HwParams`' defaults."""
@@ -526,6 +576,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="compare every logit with the golden model (bit-exact check)")
     bc.add_argument("--out", help="write the results as JSON")
     bc.set_defaults(func=cmd_board_classify)
+
+    cr = sub.add_parser("classify-record", help="classify whole MIT-BIH records in consecutive "
+                        "10-s windows and compare with the annotations; timeline PNG")
+    cr.add_argument("records", nargs="+", metavar="RECORD",
+                    help="MIT-BIH record names (e.g. 201), or 'all' (every record with MLII)")
+    hw_options(cr, defaults="4, 8, dsp, auto")
+    cr.add_argument("--rtl", action="store_true", help="classify with the RTL in Verilator "
+                    "(--pe/--simd/--memory) instead of the golden model, checked bit-exact")
+    cr.add_argument("--windows", type=int, help="only the first N windows (quick checks)")
+    cr.add_argument("--out", default=str(DEFAULT_RUNS / "records"),
+                    help="output folder (default runs/records): RECORD.csv, .json, "
+                    "_timeline.png; summary.md for several records")
+    cr.add_argument("--data", help="data root (else $ECG_ALQ_DATA, else ../shared/data)")
+    cr.set_defaults(func=cmd_classify_record)
 
     from ecg_alq.flow import STAGES
 

@@ -192,3 +192,51 @@ def resource_use(resources: dict[str, dict], fmax_mhz: float | None, clock_mhz: 
         ax.grid(alpha=0.3, axis="x" if ax is ax_res else "y")
     fig.suptitle(title)
     _save(fig, path)
+
+
+def record_timeline(signal_mv: np.ndarray, fs: int, window: int, predicted: list[int],
+                    reference: list[int], rhythms: list[tuple[float, float, str]],
+                    path: str | Path, title: str = "") -> None:
+    """A whole record at a glance: the signal (mV; min and max per second), the class of every
+    window as predicted (dots) and as the annotations give it where clean (bars behind), and the
+    annotated rhythm episodes. ``predicted``/``reference``: class ids 1..17 per window (0: not
+    clean); ``rhythms``: (start s, end s, label); time axis in minutes."""
+    fig, (ax_sig, ax_cls, ax_rhy) = plt.subplots(
+        3, 1, figsize=(13, 7), sharex=True, gridspec_kw={"height_ratios": [1.2, 3, 0.5]})
+    n = len(signal_mv) // fs
+    per_s = signal_mv[: n * fs].reshape(n, fs)
+    t = np.arange(n) / 60
+    ax_sig.fill_between(t, per_s.min(1), per_s.max(1), color="k", lw=0)
+    ax_sig.set_ylabel("mV")
+    starts = np.arange(len(predicted)) * window / fs / 60
+    width = window / fs / 60
+    ref = np.asarray(reference)
+    clean = ref > 0
+    ax_cls.bar(starts[clean], 0.8, width=width, bottom=ref[clean] - 1.4, align="edge",
+               color="tab:green", alpha=0.35, label="annotations (clean windows)")
+    pred = np.asarray(predicted)
+    agree = clean & (pred == ref)
+    differ = clean & (pred != ref)
+    other = ~clean
+    for mask, style, label in ((agree, "o", "predicted, agrees"), (differ, "x", "predicted, differs"),
+                               (other, ".", "predicted, window not clean")):
+        if mask.any():
+            ax_cls.plot(starts[mask] + width / 2, pred[mask] - 1, style, ms=5, label=label,
+                        color={"o": "tab:green", "x": "tab:red", ".": "grey"}[style])
+    ax_cls.set_yticks(range(len(CLASS_NAMES)), CLASS_NAMES, fontsize=7)
+    ax_cls.set_ylim(-1, len(CLASS_NAMES))
+    ax_cls.grid(alpha=0.3)
+    ax_cls.legend(fontsize=7, loc="upper right", ncol=2)
+    labels = sorted({r[2] for r in rhythms})
+    colours = plt.get_cmap("tab20")
+    for start, end, label in rhythms:
+        ax_rhy.axvspan(start / 60, end / 60, color=colours(labels.index(label) % 20))
+        if (end - start) / 60 > 0.6:
+            ax_rhy.text((start + end) / 120, 0.5, label.lstrip("("), ha="center", va="center",
+                        fontsize=7)
+    ax_rhy.set_yticks([])
+    ax_rhy.set_ylabel("rhythm", fontsize=8)
+    ax_rhy.set_xlabel("time (min)")
+    ax_rhy.set_xlim(0, n / 60)
+    fig.suptitle(title)
+    _save(fig, path)

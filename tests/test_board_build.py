@@ -4,9 +4,11 @@ minute; the shipped model's builds are in docs/RESULTS.md (``ecg-alq build``).""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ecg_alq.boards.build import BuildFailed, build
+from ecg_alq.boards.build import BuildFailed, build, build_closing_timing
 from ecg_alq.boards.clocks import ecp5_pll, ice40_pll
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.params import HwParams
@@ -76,10 +78,19 @@ def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_build_that_misses_timing_says_so(small_model, tmp_path):
+def test_a_build_that_misses_timing_says_so_and_can_be_relaxed_below_its_fmax(small_model,
+                                                                            tmp_path):
     with pytest.raises(BuildFailed, match=r"misses timing: Fmax [\d.]+ MHz < 200.0 MHz"):
         build("ulx3s", small_model, HwParams(pe=2, simd=4), tmp_path, clock_mhz=200)
     assert (tmp_path / "report.json").exists()
+    lines = []
+    s = build_closing_timing("ulx3s", small_model, HwParams(pe=2, simd=4), tmp_path / "r",
+                             clock_mhz=200, log=lines.append)
+    first = s["first_attempt"]
+    assert s["clock_relaxed"] and s["requested_clock_mhz"] == 200 and first["clock_mhz"] == 200
+    assert s["clock_mhz"] <= 0.98 * first["fmax_mhz"] and s["fmax_mhz"] >= s["clock_mhz"]
+    assert "building again at" in lines[0]
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["clock_relaxed"]
 
 
 def test_spram_style_needs_an_ice40(small_model, tmp_path):

@@ -1,4 +1,4 @@
-"""Cross-validation bookkeeping and the main job, on tiny real runs."""
+"""Cross-validation bookkeeping, on tiny real runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 
-from ecg_alq.cli import main
 from ecg_alq.crossval import cross_validate
 from ecg_alq.training import TrainConfig
 
@@ -28,20 +27,3 @@ def test_crossval_is_resumable_per_fold_and_pools_every_test_fragment(tmp_path):
     assert np.isclose(first["accuracy_mean"], np.mean(accs))
     assert (tmp_path / "summary.json").exists() and (tmp_path / "confusion_matrix.png").exists()
     assert "no record in train and test" in first["protocol_description"]
-
-
-def test_flow_checks_data_trains_and_reuses(tmp_path, capsys):
-    args = ["flow", "--epochs", "1", "--limit", "16", "--no-progress", "--quick", "--out",
-            str(tmp_path)]
-    assert main(args) == 0
-    out = capsys.readouterr().out
-    assert "data root:" in out and '"accuracy"' in out and '"honest_memory_kib"' in out
-    models = [tmp_path / "model.pt", tmp_path / "quantized" / "model.pt"]
-    mtimes = [m.stat().st_mtime_ns for m in models]
-    assert main(args) == 0
-    assert [m.stat().st_mtime_ns for m in models] == mtimes
-
-
-def test_flow_reports_missing_data(tmp_path, capsys):
-    assert main(["flow", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
-    assert "ECG data not found (--data option" in capsys.readouterr().err

@@ -55,34 +55,36 @@ def _heartbeat(what: str, log, done: threading.Event, every: float = 60.0) -> No
     threading.Thread(target=beat, daemon=True).start()
 
 
-def _child(conn, *args) -> None:
-    """Body of the background build process: its own process group (so that stopping the flow
-    stops the tools it started), the result or the error message sent back over ``conn``."""
+def _child(conn, fn, *args) -> None:
+    """Body of a background process: its own process group (so that stopping the flow stops the
+    tools it started), ``fn(*args)``'s result or error message sent back over ``conn``."""
     os.setpgrp()
     try:
-        conn.send(("ok", build_run(*args)))
+        conn.send(("ok", fn(*args)))
     except EcgAlqError as exc:
         conn.send(("error", str(exc)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
         conn.send(("crash", f"{type(exc).__name__}: {exc}"))
 
 
-class _Background:
-    """The build stage running in a second process (spawned: no state shared with the parent)."""
+class Background:
+    """``fn(*args)`` in a second process (spawned: no state shared with this one; ``fn`` must be
+    a module-level function), with a line on ``log`` every minute until :meth:`result`."""
 
-    def __init__(self, args: tuple, what: str, log):
+    def __init__(self, fn, args: tuple, what: str, log):
         ctx = get_context("spawn")
         self.conn, child_conn = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_child, args=(child_conn, *args), daemon=False)
+        self.process = ctx.Process(target=_child, args=(child_conn, fn, *args), daemon=False)
         self.process.start()
         self.done = threading.Event()
         _heartbeat(what, log, self.done)
 
-    def result(self) -> dict:
+    def result(self):
+        """Wait for the result; an error in the process is raised here as :class:`EcgAlqError`."""
         try:
             status, value = self.conn.recv()
         except EOFError:
-            raise EcgAlqError("the background build process ended without a result") from None
+            raise EcgAlqError("the background process ended without a result") from None
         finally:
             self.done.set()
             self.process.join()
@@ -91,6 +93,7 @@ class _Background:
         return value
 
     def stop(self) -> None:
+        """Stop the process and everything it started."""
         self.done.set()
         if self.process.is_alive():
             try:
@@ -104,7 +107,7 @@ class _Runner:
     def __init__(self, flow: Flow, force: set[str], jobs: int):
         self.flow, self.force, self.jobs = flow, force, jobs
         self.out = Path(flow.config.out)
-        self.pending = {}  # stage -> (_Background, key, inputs, folder, start time)
+        self.pending = {}  # stage -> (Background, key, inputs, folder, start time)
         self.queue_after: list[str] = []  # the stages still to visit
 
     def visit(self, name: str, number: str) -> None:
@@ -121,8 +124,8 @@ class _Runner:
         folder.mkdir(parents=True, exist_ok=True)
         if name == "build" and self.jobs > 1 and "sim" in self.queue_after:
             c = flow.config
-            job = _Background((c.board, flow.model_path(), c.params, c.clock_mhz, folder),
-                              f"{c.board} build", flow.log)
+            job = Background(build_run, (c.board, flow.model_path(), c.params, c.clock_mhz,
+                                         folder), f"{c.board} build", flow.log)
             self.pending[name] = (job, key, inputs, folder, time.perf_counter())
             flow.log("  running in a second process beside the simulation")
             return

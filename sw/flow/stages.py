@@ -54,6 +54,9 @@ class FlowConfig:
         spec = board(self.board)  # unknown board: a clear error
         self.params = self.params or spec.default_params
         self.params.validate()
+        if self.params.memory == "spram" and spec.family != "ice40":
+            raise EcgAlqError(f"memory style 'spram' needs an iCE40UP5K; {self.board} has "
+                              f"{spec.device}: use --memory auto")
         self.clock_mhz = self.clock_mhz or spec.default_clock_mhz
         self.train.validate()
         if self.sim_fragments < 0 or self.sim_chunk < 1:

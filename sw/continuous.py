@@ -1,0 +1,287 @@
+"""Continuous records: what a wearable monitor does with the classifier. A whole MIT-BIH record
+is cut into consecutive 10-second windows (3600 samples from sample 0, the last partial window
+dropped), every window is classified (golden model, or the RTL in Verilator), and the classes
+are compared with the record's annotations where those name one class without doubt.
+
+**Reference class of a window** (:func:`reference_class`), following how Pławiak's fragments
+were labelled (``plawiak17/fragments.csv`` lists each fragment's rhythm and beats): the window
+lies inside one rhythm episode (no rhythm change in it, a rhythm known at its start), and
+
+- rhythm ``(AFIB``, ``(AFL``, ``(SVTA``, ``(PREX``, ``(B``, ``(T``, ``(VT``, ``(IVR``, ``(VFL``,
+  ``(BII``, ``(P`` give AFIB, AFL, SVTA, WPW, Bigeminy, Trigeminy, VT, IVR, VFL, SDHB, PR;
+- rhythm ``(N`` (sinus) gives the class of its beats: only N: NSR; only L: LBBBB; only R: RBBBB;
+  N with A: APB; N with V: PVC; N with F: Fusion. Other mixtures are not clean;
+- other rhythms (``(NOD``, ``(AB``, ``(SBR``) have no class among the 17: not scored.
+
+**Seen windows.** The fragments are slices of these records, so a window can overlap fragments
+the model was trained on (including the training augmentation's +-``context_shift`` samples
+around each). Agreement is reported for all clean windows and for the *unseen* ones, which
+overlap no trained fragment; those are still from patients the model was trained on (the
+window protocol's situation, not the inter-patient one).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ecg_alq.classes import CLASS_NAMES
+from ecg_alq.data.mitdb import Record
+
+WINDOW = 3600  #: samples per window (10 s at 360 Hz)
+
+RHYTHM_CLASS = {"(AFIB": "AFIB", "(AFL": "AFL", "(SVTA": "SVTA", "(PREX": "WPW", "(B": "Bigeminy",
+                "(T": "Trigeminy", "(VT": "VT", "(IVR": "IVR", "(VFL": "VFL", "(BII": "SDHB",
+                "(P": "PR"}
+#: beat symbols of a sinus-rhythm window -> class
+SINUS_BEATS = {frozenset("N"): "NSR", frozenset("L"): "LBBBB", frozenset("R"): "RBBBB",
+               frozenset("NA"): "APB", frozenset("NV"): "PVC", frozenset("NF"): "Fusion"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One 10-s window of a record: ``start`` (sample), the annotated rhythm at its start, the
+    rhythm changes inside, its beat symbols with counts, and the reference class id (1..17, or 0
+    when not clean) with the reason."""
+
+    start: int
+    rhythm: str
+    changes: tuple[str, ...]
+    beats: dict
+    reference: int
+    reason: str
+
+
+def reference_class(rhythm: str, changes: tuple[str, ...], beats: dict) -> tuple[int, str]:
+    """(class id 1..17, "clean") or (0, why the window is not scored); see the module text."""
+    if changes:
+        return 0, "rhythm changes inside"
+    if rhythm == "none":
+        return 0, "before the first rhythm label"
+    if rhythm in RHYTHM_CLASS:
+        return CLASS_NAMES.index(RHYTHM_CLASS[rhythm]) + 1, "clean"
+    if rhythm != "(N":
+        return 0, f"rhythm {rhythm} has no class"
+    name = SINUS_BEATS.get(frozenset(beats))
+    if name is None:
+        return 0, "sinus rhythm with mixed beats " + "".join(sorted(beats)) if beats else \
+            "sinus rhythm without beats"
+    return CLASS_NAMES.index(name) + 1, "clean"
+
+
+def windows_of(record: Record) -> list[Window]:
+    """The record's consecutive windows with their annotations and reference classes."""
+    out = []
+    for start in range(0, len(record.signal) - WINDOW + 1, WINDOW):
+        end = start + WINDOW
+        inside = (record.rhythm_sample > start) & (record.rhythm_sample < end)
+        changes = tuple(str(r) for r in record.rhythm[inside])
+        in_beats = (record.beat_sample >= start) & (record.beat_sample < end)
+        beats = dict(Counter(str(s) for s in record.beat_symbol[in_beats]))
+        rhythm = record.rhythm_at(start)
+        ref, reason = reference_class(rhythm, changes, beats)
+        out.append(Window(start, rhythm, changes, beats, ref, reason))
+    return out
+
+
+def seen_mask(record_name: str, starts: np.ndarray, model, data: str | None) -> tuple[np.ndarray, str]:
+    """Which windows overlap a fragment that trained ``model`` (its provenance names the training
+    run: protocol, fold; the trained rows are its training and validation rows), widened by the
+    run's context shift. Returns the mask and a sentence saying what was assumed."""
+    from ecg_alq.data.fragments import load_fragments
+    from ecg_alq.training import TrainConfig, split_for
+
+    frags = load_fragments(data)
+    training = (model.provenance or {}).get("training")
+    if training:
+        cfg = TrainConfig(**(training | {"data": data}))
+        split = split_for(cfg, frags)
+        rows = np.concatenate([split.train, split.val])
+        margin = cfg.context_shift
+        how = (f"trained on {len(rows)} fragments ({cfg.protocol} protocol"
+               + ("" if cfg.protocol == "all" else f", fold {cfg.fold}") + f"), +-{margin} samples")
+    else:
+        rows, margin = np.arange(len(frags)), 720
+        how = "no training provenance in the model file: every fragment counted as trained on"
+    mine = rows[frags.record[rows] == int(record_name)]
+    lo = frags.start_sample[mine] - margin
+    hi = frags.start_sample[mine] + WINDOW + margin
+    starts = np.asarray(starts)
+    seen = ((starts[:, None] < hi[None, :]) & (starts[:, None] + WINDOW > lo[None, :])).any(axis=1)
+    return seen, how
+
+
+def agreement(reference: np.ndarray, predicted: np.ndarray, mask: np.ndarray | None = None) -> dict:
+    """Per reference class: clean windows and how many were classified as that class.
+    ``reference``/``predicted``: class ids (0 = not clean); ``mask``: windows to count."""
+    keep = reference > 0
+    if mask is not None:
+        keep &= mask
+    per_class = {}
+    for cid in sorted(set(reference[keep].tolist())):
+        rows = keep & (reference == cid)
+        hit = int((predicted[rows] == cid).sum())
+        per_class[CLASS_NAMES[cid - 1]] = {"windows": int(rows.sum()), "agree": hit}
+    n = int(keep.sum())
+    hits = int((predicted[keep] == reference[keep]).sum())
+    return {"windows": n, "agree": hits, "agreement": hits / n if n else None,
+            "per_class": per_class}
+
+
+def classify_record(name: str, model_path: str | Path | None = None, data: str | None = None,
+                    rtl: dict | None = None, work: str | Path | None = None,
+                    max_windows: int | None = None, progress=print) -> dict:
+    """Classify record ``name``'s MLII lead window by window with the golden model, or with the
+    RTL when ``rtl`` gives hardware parameters (``{"pe", "simd", ...}``; the simulation's
+    logits are checked against the golden model's). ``max_windows``: only the first ones (for
+    quick checks). Returns the windows, predictions, reference classes and agreement (all clean
+    windows, and the unseen ones)."""
+    from ecg_alq.data.mitdb import read_record
+    from ecg_alq.intmodel import load
+    from ecg_alq.intmodel.golden import GoldenModel
+    from ecg_alq.intmodel.shipped import default_model_path
+
+    path = Path(model_path) if model_path else default_model_path()
+    model = load(path)
+    record = read_record(name, data)
+    wins = windows_of(record)[:max_windows]
+    x = np.stack([record.signal[w.start: w.start + WINDOW] for w in wins])
+    golden = GoldenModel(model).logits(x)
+    predicted = golden.argmax(axis=1) + 1
+    result = {"record": name, "model": str(path), "windows_total": len(wins),
+              "seconds_covered": len(wins) * WINDOW / record.fs, "classifier": "golden model"}
+    if rtl is not None:
+        predicted, result["rtl"] = _rtl_predictions(model, rtl, x, golden, work, progress)
+        result["classifier"] = "RTL (Verilator)"
+    reference = np.array([w.reference for w in wins])
+    starts = np.array([w.start for w in wins])
+    seen, how = seen_mask(name, starts, model, data)
+    result |= {"training_overlap": how, "windows_seen": int(seen.sum()),
+               "all_clean": agreement(reference, predicted),
+               "unseen_clean": agreement(reference, predicted, ~seen),
+               "windows": [{"index": k, "start_sample": w.start, "start_s": w.start / record.fs,
+                            "predicted": CLASS_NAMES[int(p) - 1],
+                            "reference": CLASS_NAMES[w.reference - 1] if w.reference else "",
+                            "why_not_scored": "" if w.reference else w.reason,
+                            "rhythm": w.rhythm, "rhythm_changes": ";".join(w.changes),
+                            "beats": " ".join(f"{s}:{c}" for s, c in sorted(w.beats.items())),
+                            "overlaps_training": bool(s)}
+                           for k, (w, p, s) in enumerate(zip(wins, predicted, seen))]}
+    result["_record"] = record  # for the timeline; dropped before writing
+    return result
+
+
+def _rtl_predictions(model, rtl: dict, x: np.ndarray, golden: np.ndarray, work, progress):
+    """Classes of the windows ``x`` from the RTL simulation (resumable in chunks under
+    ``work/rtl``) and the bit-exact summary against the golden logits."""
+    from ecg_alq.errors import EcgAlqError
+    from ecg_alq.hw.accelerator import Accelerator
+    from ecg_alq.hw.cycles import network_cycles
+    from ecg_alq.hw.params import HwParams
+    from ecg_alq.sim.network import bit_exact_summary, simulate_chunks
+
+    if work is None:
+        raise ValueError("an RTL run needs a work folder")
+    params = HwParams(**rtl)
+    params.validate()
+    expected = network_cycles(Accelerator(model, params).plan).total
+    chunks = simulate_chunks(model, params, x, range(len(x)), Path(work) / "rtl", 30,
+                             progress=progress)
+    reps = sorted((r for c in chunks for r in c["report"]), key=lambda r: r["row"])
+    summary = bit_exact_summary(chunks, golden.argmax(axis=1), expected)
+    predicted = np.array([r["class"] for r in reps])
+    if len(predicted) != len(x):
+        raise EcgAlqError(f"the RTL simulation returned {len(predicted)} of {len(x)} windows: "
+                          f"{summary['failures']}")
+    return predicted, {k: summary[k] for k in ("fragments", "logit_mismatches",
+                                               "class_mismatches", "cycles", "expected_cycles",
+                                               "bit_exact", "seconds_total")} | {
+        "parameters": params.to_dict()}
+
+
+def rhythm_episodes(record: Record) -> list[tuple[float, float, str]]:
+    """(start s, end s, label) of every annotated rhythm episode."""
+    ends = list(record.rhythm_sample[1:]) + [len(record.signal)]
+    return [(int(a) / record.fs, int(b) / record.fs, str(r))
+            for a, b, r in zip(record.rhythm_sample, ends, record.rhythm)]
+
+
+def write_record_outputs(result: dict, out: Path) -> list[Path]:
+    """``out/NNN.csv`` (one row per window), ``out/NNN.json`` (summary and windows) and
+    ``out/NNN_timeline.png``; returns the paths."""
+    import csv
+    import io
+
+    from ecg_alq import atomic, plots
+    from ecg_alq.data.fragments import ADC_GAIN_PER_MV, ADC_ZERO
+
+    record = result.pop("_record")
+    name = result["record"]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(result["windows"][0]))
+    writer.writeheader()
+    writer.writerows(result["windows"])
+    paths = [out / f"{name}.csv", out / f"{name}.json", out / f"{name}_timeline.png"]
+    atomic.write_text(paths[0], buf.getvalue())
+    atomic.write_json(paths[1], result)
+    ids = {n: k + 1 for k, n in enumerate(CLASS_NAMES)}
+    a, u = result["all_clean"], result["unseen_clean"]
+    plots.record_timeline(
+        (record.signal.astype(float) - ADC_ZERO) / ADC_GAIN_PER_MV, record.fs, WINDOW,
+        [ids[w["predicted"]] for w in result["windows"]],
+        [ids.get(w["reference"], 0) for w in result["windows"]], rhythm_episodes(record),
+        paths[2], f"record {name} ({record.lead}), {result['classifier']}: agreement "
+        f"{_share(a)} of {a['windows']} clean windows, {_share(u)} of {u['windows']} unseen")
+    return paths
+
+
+def _share(a: dict) -> str:
+    return "n/a" if a["agreement"] is None else f"{100 * a['agreement']:.1f} %"
+
+
+def pooled(results: list[dict], key: str) -> dict:
+    """Agreement summed over records (``key``: ``all_clean`` or ``unseen_clean``)."""
+    per_class: dict[str, dict] = {}
+    for r in results:
+        for name, c in r[key]["per_class"].items():
+            acc = per_class.setdefault(name, {"windows": 0, "agree": 0, "records": 0})
+            acc["windows"] += c["windows"]
+            acc["agree"] += c["agree"]
+            acc["records"] += 1
+    n = sum(c["windows"] for c in per_class.values())
+    hits = sum(c["agree"] for c in per_class.values())
+    order = {name: k for k, name in enumerate(CLASS_NAMES)}
+    return {"windows": n, "agree": hits, "agreement": hits / n if n else None,
+            "per_class": dict(sorted(per_class.items(), key=lambda kv: order[kv[0]]))}
+
+
+def summary_markdown(results: list[dict], command: str) -> str:
+    """A table per record and per class over all the records of one run."""
+    lines = ["# Continuous-record classification", "",
+             f"Command: `{command}`. Consecutive 10-s windows of each record's MLII lead; "
+             f"classifier: {results[0]['classifier']} ({results[0]['model']}); reference classes "
+             "from the rhythm and beat annotations where they name one class (clean windows; "
+             "rules in `sw/continuous.py`). *Unseen*: windows that overlap no fragment the "
+             f"model was trained on ({results[0]['training_overlap']}); same patients.", "",
+             "| record | windows | clean | agreement (clean) | unseen clean | agreement (unseen) |",
+             "|---|---|---|---|---|---|"]
+    for r in results:
+        a, u = r["all_clean"], r["unseen_clean"]
+        lines.append(f"| {r['record']} | {r['windows_total']} | {a['windows']} | {_share(a)} | "
+                     f"{u['windows']} | {_share(u)} |")
+    a, u = pooled(results, "all_clean"), pooled(results, "unseen_clean")
+    lines.append(f"| **all** | {sum(r['windows_total'] for r in results)} | {a['windows']} | "
+                 f"**{_share(a)}** | {u['windows']} | **{_share(u)}** |")
+    lines += ["", "Per class (windows whose annotations give that class):", "",
+              "| class | records | clean windows | agreement | unseen windows | agreement (unseen) |",
+              "|---|---|---|---|---|---|"]
+    for name, c in a["per_class"].items():
+        cu = u["per_class"].get(name, {"windows": 0, "agree": 0})
+        lines.append(f"| {name} | {c['records']} | {c['windows']} | "
+                     f"{100 * c['agree'] / c['windows']:.1f} % | {cu['windows']} | "
+                     + (f"{100 * cu['agree'] / cu['windows']:.1f} %" if cu["windows"] else "n/a")
+                     + " |")
+    return "\n".join(lines) + "\n"
