@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+from ecg_alq import paper
 from ecg_alq.atomic import write_text
 from ecg_alq.classes import CLASS_NAMES
 
@@ -165,7 +166,7 @@ def quant_section(res: dict) -> list[str]:
             f"| {_point_label(name, s)}{star} | {_pct(s['accuracy_mean'], s['accuracy_std'])} | "
             f"{_pct(s['accuracy_float_activations_mean'])} | {_pct(s['macro_f1_mean'])} | "
             f"{s['average_bits_mean']:.3f} | {s['memory_kib_mean']:.2f} KiB | "
-            f"{s['paper_kib_mean']:.2f} KiB | {316.3 / s['memory_kib_mean']:.1f}x | "
+            f"{s['paper_kib_mean']:.2f} KiB | {paper.FLOAT_KIB / s['memory_kib_mean']:.1f}x | "
             f"{s['seconds_median']:.0f} s | {_machine(s)} |")
     if any("cpu" not in s for s in window.values()):
         lines += ["", "*Machine* (A) is this benchmark's current machine; (B) an earlier machine of "
@@ -284,11 +285,11 @@ def hardware_and_records_lines() -> list[str]:
         res = json.loads(records_file.read_text())
         a, u = res["all_clean"], res["unseen_clean"]
         lines += ["", f"Whole records, consecutive 10-s windows (`{res['command']}`): the shipped "
-                  f"model agrees with the annotations on **{100 * a['agree'] / a['windows']:.1f} %** "
-                  f"of {a['windows']} clean windows of {len(res['records'])} records, and on "
-                  f"**{100 * u['agree'] / u['windows']:.1f} %** of the {u['windows']} that overlap "
-                  "no training fragment (same patients): the honest picture of a monitor lies "
-                  "between the window and the record protocols."]
+                  f"model agrees with the annotations on **{100 * u['agree'] / u['windows']:.1f} %** "
+                  f"of the {u['windows']} clean windows of {len(res['records'])} records that "
+                  "overlap no training fragment (same patients, other minutes); "
+                  f"{100 * a['agree'] / a['windows']:.1f} % of all {a['windows']} clean windows, "
+                  f"{a['windows'] - u['windows']} of which overlap training fragments."]
     return lines
 
 
@@ -439,37 +440,31 @@ def dse_section(res: dict, folder: str) -> list[str]:
 
 def records_section(res: dict) -> list[str]:
     """Continuous records: consecutive windows of whole records against their annotations."""
+    from ecg_alq.continuous import per_class_table, share
+
     first = res["records"][0]
     a, u = res["all_clean"], res["unseen_clean"]
-
-    def share(c: dict) -> str:
-        return f"{100 * c['agree'] / c['windows']:.1f} %" if c["windows"] else "n/a"
-
     lines = ["## Continuous records: a monitor's view", "",
              f"Command: `{res['command']}` (`ecg-alq classify-record all`). Every record with an "
-             f"MLII lead ({len(res['records'])}; 102 and 104 have none) cut into consecutive "
-             "10-s windows from its start, classified by the shipped model's golden model "
-             f"({first['model'].split('/')[-1]}); reference classes from the rhythm and beat "
-             "annotations where they name one class (rules in `sw/continuous.py`; windows with "
-             "a rhythm change, mixed ectopic beats or a rhythm outside the 17 classes are not "
-             "scored). The shipped model was trained on all 1000 fragments, which are slices of "
-             "these records: *unseen* windows overlap none of them (nor the 2-s augmentation "
-             "margin around each) but come from the same patients.", "",
-             "| windows | clean | agreement (clean) | unseen clean | agreement (unseen) |",
+             f"MLII lead ({len(res['records'])}) cut into consecutive 10-s windows from its "
+             f"start, classified by the golden model of `{first['model'].split('/')[-1]}`; "
+             "reference classes from the rhythm and beat annotations where they name one class "
+             "(rules in `sw/continuous.py`, docs/flow.md; windows with a rhythm change, mixed "
+             "ectopic beats or a rhythm outside the 17 classes are not scored). The fragments are "
+             f"slices of these records; the model was {first['training_overlap']}. *Unseen* "
+             "windows overlap none of those (with that margin): only they are a test, and they "
+             "come from the same patients.", "",
+             "| windows | clean | agreement (clean, incl. windows seen in training) | "
+             "unseen clean | agreement (unseen) |",
              "|---|---|---|---|---|",
              f"| {sum(r['windows_total'] for r in res['records'])} | {a['windows']} | "
-             f"**{share(a)}** | {u['windows']} | **{share(u)}** |", "",
-             "| class | records | clean windows | agreement | unseen windows | agreement (unseen) |",
-             "|---|---|---|---|---|---|"]
-    for name, c in a["per_class"].items():
-        cu = u["per_class"].get(name, {"windows": 0, "agree": 0})
-        lines.append(f"| {name} | {c['records']} | {c['windows']} | {share(c)} | "
-                     f"{cu['windows']} | {share(cu)} |")
+             f"{share(a)} | {u['windows']} | **{share(u)}** |", ""]
+    lines += per_class_table(a, u)
     worst = sorted((r for r in res["records"] if r["all_clean"]["windows"] >= 20),
                    key=lambda r: r["all_clean"]["agree"] / r["all_clean"]["windows"])[:4]
-    lines += ["", "Agreement on whole records is far below the 10-fold figures: the windows are "
-              "not the hand-picked fragments, and the classifier leans on the patient. Lowest "
-              "records: " + ", ".join(
+    lines += ["", "Consecutive windows of whole records are not the curated fragments: "
+              "agreement is well below the window-stratified 10-fold accuracy. Lowest records "
+              "with at least 20 clean windows: " + ", ".join(
                   f"{r['record']} ({share(r['all_clean'])} of {r['all_clean']['windows']})"
                   for r in worst) + "; per-window CSVs and timelines are in the command's output "
               "folder.", "",

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from ecg_alq import atomic
 from ecg_alq.boards.protocol import model_id
 from ecg_alq.boards.top import BoardTop, board
 from ecg_alq.errors import EcgAlqError
@@ -210,7 +211,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                                if p.exists()), "")),
         "seconds": seconds,
     }
-    (out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    atomic.write_json(out / "report.json", summary)
     over = {k: v for k, v in report["resources"].items() if v["used"] > v["available"]}
     if over:
         raise BuildFailed(f"{board_name}: does not fit {spec.device}: " + ", ".join(
@@ -248,5 +249,5 @@ def build_closing_timing(board_name: str, model_path: str | Path, params: HwPara
     report = build(board_name, model_path, params, out, clock_mhz=relaxed, **options)
     report |= {"requested_clock_mhz": clock_mhz, "clock_relaxed": True,
                "first_attempt": {k: first[k] for k in ("clock_mhz", "fmax_mhz", "seconds")}}
-    (Path(out) / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    atomic.write_json(Path(out) / "report.json", report)
     return report

@@ -93,7 +93,10 @@ def design_key(model: IntModel, params: HwParams) -> str:
     :func:`simulate_chunks` is reused only for the same RTL and the same fragments."""
     from amaranth.back import verilog
 
-    text = verilog.convert(Accelerator(model, params), name="accel", emit_src=False)
+    acc = Accelerator(model, params)
+    text = verilog.convert(acc, name="accel", emit_src=False)
+    if acc.loadable_signs:  # the sign bits are loaded at run time, not in the Verilog
+        text += "\n".join(map(str, acc.sign_rows()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -107,15 +110,16 @@ def simulate_chunk(model: IntModel, params: HwParams, x: np.ndarray, rows, work:
     rows = [int(r) for r in rows]
     if done.exists():
         old = json.loads(done.read_text())
-        if old.get("design") == key and old.get("rows") == rows:
-            return old
+        if old.get("design") == key and old.get("rows") == rows and not old.get("failure"):
+            return old  # a failed chunk is simulated again
+    report_path = Path(work) / "report.json"
+    report_path.unlink(missing_ok=True)  # an earlier run's, perhaps of another design
     t0 = time.perf_counter()
     try:
         simulate(model, params, x[rows], work, build_dir=build_dir, idle=0.0, backpressure=0.0)
         failure = None
     except SimulationFailed as exc:
         failure = str(exc)
-    report_path = Path(work) / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else []
     for r in report:
         r["row"] = rows[r["index"]]
@@ -169,4 +173,5 @@ def bit_exact_summary(chunks: list[dict], labels: np.ndarray, expected_cycles: i
             / max(1, len(reps)),
             "seconds_total": sum(c["seconds"] for c in chunks),
             "bit_exact": bool(reps) and len(reps) == n_asked and not mismatches(reps)
-            and all(int(r["cycles"]) == expected_cycles for r in reps)}
+            and all(int(r["cycles"]) == expected_cycles for r in reps)
+            and not any(c["failure"] for c in chunks)}

@@ -19,6 +19,12 @@ from ecg_alq.errors import EcgAlqError
 DEFAULT_RUNS = Path("runs")
 
 
+def command_line(name: str) -> str:
+    """How the running subcommand ``name`` was started (for reports), ``ecg-alq NAME`` when
+    called from Python."""
+    return "ecg-alq " + " ".join(sys.argv[1:]) if sys.argv[1:2] == [name] else f"ecg-alq {name}"
+
+
 def parse_folds(text: str) -> list[int]:
     """``"0-9"``, ``"3"`` or ``"0,2,5"`` -> list of fold numbers."""
     try:
@@ -195,16 +201,21 @@ def cmd_flow(args) -> int:
     config = FlowConfig(train=train, alq=AlqConfig(**alq, threads=train.threads),
                         board=args.board, params=_hw_params(args, board(args.board).default_params),
                         clock_mhz=args.clock_mhz, sim_fragments=sim_fragments,
-                        sim_chunk=args.sim_chunk, out=Path(args.out),
-                        command="ecg-alq " + " ".join(sys.argv[1:])
-                        if sys.argv[1:2] == ["flow"] else "ecg-alq flow")
+                        sim_chunk=args.sim_chunk, out=Path(args.out), command=command_line("flow"))
 
     def names(text):
         return [n for n in (text or "").split(",") if n] or None
 
-    flow = run_flow(config, stages=names(args.stages), skip=names(args.skip),
-                    force=names(args.force), jobs=args.jobs,
-                    log=lambda line: print(line, flush=True))
+    import signal
+
+    # a terminated flow stops the build it runs in the background (run_flow's cleanup)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        flow = run_flow(config, stages=names(args.stages), skip=names(args.skip),
+                        force=names(args.force), jobs=args.jobs,
+                        log=lambda line: print(line, flush=True))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if "report" in flow.records:
         r = flow.result("report")
         print(f"report: {r['markdown']} (figures beside it), {r['html']} (one file)")
@@ -214,7 +225,8 @@ def cmd_flow(args) -> int:
 
 def cmd_classify_record(args) -> int:
     from ecg_alq import atomic
-    from ecg_alq.continuous import classify_record, pooled, summary_markdown, write_record_outputs
+    from ecg_alq.continuous import (classify_record, pooled, share, summary_markdown,
+                                    write_record_outputs)
     from ecg_alq.data.mitdb import leads_of, list_records
 
     names = args.records
@@ -233,7 +245,6 @@ def cmd_classify_record(args) -> int:
                             max_windows=args.windows, progress=lambda line: print(f"  {line}", flush=True))
         paths = write_record_outputs(r, out)
         a, u = r["all_clean"], r["unseen_clean"]
-        share = (lambda x: "n/a" if x["agreement"] is None else f"{100 * x['agreement']:.1f} %")
         print(f"record {name}: {r['windows_total']} windows, {a['windows']} clean: agreement "
               f"{share(a)}; {u['windows']} unseen clean: {share(u)} ({r['classifier']})"
               + (f"; RTL bit-exact on {r['rtl']['fragments']} windows" if r.get("rtl", {}).get(
@@ -248,8 +259,7 @@ def cmd_classify_record(args) -> int:
         if r.get("rtl") and not r["rtl"]["bit_exact"]:
             raise EcgAlqError(f"record {name}: the RTL differs from the golden model: {r['rtl']}")
     if len(names) > 1:
-        command = "ecg-alq " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["classify-record"] \
-            else "ecg-alq classify-record"
+        command = command_line("classify-record")
         atomic.write_json(out / "summary.json", {
             "command": command, "records": [{k: v for k, v in r.items() if k != "windows"}
                                             for r in results],
@@ -368,7 +378,7 @@ def cmd_board_classify(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from ecg_alq.boards.build import build
+    from ecg_alq.boards.build import build, build_closing_timing
     from ecg_alq.boards.top import BOARDS
     from ecg_alq.intmodel.shipped import default_model_path
 
@@ -376,8 +386,9 @@ def cmd_build(args) -> int:
     out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
     print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
     spec = BOARDS[args.board]
-    s = build(args.board, model, _hw_params(args, spec.default_params), out, baud=args.baud,
-              clock_mhz=args.clock_mhz or spec.default_clock_mhz, precheck=not args.force)
+    how = build_closing_timing if args.relax_clock else build
+    s = how(args.board, model, _hw_params(args, spec.default_params), out, baud=args.baud,
+            clock_mhz=args.clock_mhz or spec.default_clock_mhz, precheck=not args.force)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
@@ -414,7 +425,7 @@ def cmd_dse(args) -> int:
         except ValueError:
             raise EcgAlqError(f"--clock-mhz takes board=MHz[,board=MHz], got "
                               f"{args.clock_mhz!r}") from None
-    command = "ecg-alq " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["dse"] else "ecg-alq dse"
+    command = command_line("dse")
     summary = run_dse(spec, args.out, workers=args.workers, cluster=args.cluster,
                       prune=args.prune, command=command)
     n = len(summary["points"])
@@ -542,6 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="accelerator clock (a PLL makes it unless it is the oscillator's; "
                     "default: the board's, " + ", ".join(
                         f"{b.name} {b.default_clock_mhz:g}" for b in BOARDS.values()) + ")")
+    bu.add_argument("--relax-clock", action="store_true", help="when the placed design misses "
+                    "the clock, build again at 97 %% of the Fmax it reached (as the flow does)")
     bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
     bu.add_argument("--force", action="store_true", help="run the tools even when the memories "
                     "cannot fit the device's block RAM (to see the tools' numbers)")

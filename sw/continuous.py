@@ -104,7 +104,7 @@ def seen_mask(record_name: str, starts: np.ndarray, model, data: str | None) -> 
         how = (f"trained on {len(rows)} fragments ({cfg.protocol} protocol"
                + ("" if cfg.protocol == "all" else f", fold {cfg.fold}") + f"), +-{margin} samples")
     else:
-        rows, margin = np.arange(len(frags)), 720
+        rows, margin = np.arange(len(frags)), TrainConfig().context_shift
         how = "no training provenance in the model file: every fragment counted as trained on"
     mine = rows[frags.record[rows] == int(record_name)]
     lo = frags.start_sample[mine] - margin
@@ -178,16 +178,16 @@ def _rtl_predictions(model, rtl: dict, x: np.ndarray, golden: np.ndarray, work, 
     """Classes of the windows ``x`` from the RTL simulation (resumable in chunks under
     ``work/rtl``) and the bit-exact summary against the golden logits."""
     from ecg_alq.errors import EcgAlqError
-    from ecg_alq.hw.accelerator import Accelerator
     from ecg_alq.hw.cycles import network_cycles
     from ecg_alq.hw.params import HwParams
+    from ecg_alq.hw.plan import plan_network
     from ecg_alq.sim.network import bit_exact_summary, simulate_chunks
 
     if work is None:
         raise ValueError("an RTL run needs a work folder")
     params = HwParams(**rtl)
     params.validate()
-    expected = network_cycles(Accelerator(model, params).plan).total
+    expected = network_cycles(plan_network(model, params)).total
     chunks = simulate_chunks(model, params, x, range(len(x)), Path(work) / "rtl", 30,
                              progress=progress)
     reps = sorted((r for c in chunks for r in c["report"]), key=lambda r: r["row"])
@@ -234,12 +234,25 @@ def write_record_outputs(result: dict, out: Path) -> list[Path]:
         [ids[w["predicted"]] for w in result["windows"]],
         [ids.get(w["reference"], 0) for w in result["windows"]], rhythm_episodes(record),
         paths[2], f"record {name} ({record.lead}), {result['classifier']}: agreement "
-        f"{_share(a)} of {a['windows']} clean windows, {_share(u)} of {u['windows']} unseen")
+        f"{share(a)} of {a['windows']} clean windows, {share(u)} of {u['windows']} unseen")
     return paths
 
 
-def _share(a: dict) -> str:
-    return "n/a" if a["agreement"] is None else f"{100 * a['agreement']:.1f} %"
+def share(c: dict) -> str:
+    """``agree`` of ``windows`` as a percentage, ``n/a`` for none."""
+    return f"{100 * c['agree'] / c['windows']:.1f} %" if c["windows"] else "n/a"
+
+
+def per_class_table(all_clean: dict, unseen: dict) -> list[str]:
+    """Markdown rows per reference class: records, clean windows and agreement, all and unseen
+    (``all_clean``/``unseen``: :func:`pooled` results)."""
+    lines = ["| class | records | clean windows | agreement | unseen windows | agreement (unseen) |",
+             "|---|---|---|---|---|---|"]
+    for name, c in all_clean["per_class"].items():
+        cu = unseen["per_class"].get(name, {"windows": 0, "agree": 0})
+        lines.append(f"| {name} | {c['records']} | {c['windows']} | {share(c)} | "
+                     f"{cu['windows']} | {share(cu)} |")
+    return lines
 
 
 def pooled(results: list[dict], key: str) -> dict:
@@ -270,18 +283,11 @@ def summary_markdown(results: list[dict], command: str) -> str:
              "|---|---|---|---|---|---|"]
     for r in results:
         a, u = r["all_clean"], r["unseen_clean"]
-        lines.append(f"| {r['record']} | {r['windows_total']} | {a['windows']} | {_share(a)} | "
-                     f"{u['windows']} | {_share(u)} |")
+        lines.append(f"| {r['record']} | {r['windows_total']} | {a['windows']} | {share(a)} | "
+                     f"{u['windows']} | {share(u)} |")
     a, u = pooled(results, "all_clean"), pooled(results, "unseen_clean")
     lines.append(f"| **all** | {sum(r['windows_total'] for r in results)} | {a['windows']} | "
-                 f"**{_share(a)}** | {u['windows']} | **{_share(u)}** |")
-    lines += ["", "Per class (windows whose annotations give that class):", "",
-              "| class | records | clean windows | agreement | unseen windows | agreement (unseen) |",
-              "|---|---|---|---|---|---|"]
-    for name, c in a["per_class"].items():
-        cu = u["per_class"].get(name, {"windows": 0, "agree": 0})
-        lines.append(f"| {name} | {c['records']} | {c['windows']} | "
-                     f"{100 * c['agree'] / c['windows']:.1f} % | {cu['windows']} | "
-                     + (f"{100 * cu['agree'] / cu['windows']:.1f} %" if cu["windows"] else "n/a")
-                     + " |")
+                 f"**{share(a)}** | {u['windows']} | **{share(u)}** |")
+    lines += ["", "Per class (windows whose annotations give that class):", ""]
+    lines += per_class_table(a, u)
     return "\n".join(lines) + "\n"

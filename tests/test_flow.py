@@ -6,6 +6,7 @@ relaxation the flow's build stage uses."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -45,6 +46,14 @@ def test_quick_flow_runs_every_stage_reuses_them_and_writes_the_report(tmp_path,
     assert out.count(": reused (") == 6
     assert [m.stat().st_mtime_ns for m in models] == mtimes
 
+    # forced: the stage runs again from scratch, what it needs is reused
+    chunk = tmp_path / "sim" / flow["sim"]["key"][:12] / "chunk-0" / "chunk.json"
+    before = chunk.stat().st_mtime_ns
+    assert main(args + ["--stages", "sim", "--force", "sim"]) == 0
+    out = capsys.readouterr().out
+    assert "] golden: reused" in out and "] sim: simulate" in out
+    assert chunk.stat().st_mtime_ns != before
+
     # one stage alone, with another setting: what it needs is reused, it runs anew
     assert main(QUICK + ["--out", str(tmp_path), "--stages", "quantize", "--target-bits",
                          "1.0"]) == 0
@@ -71,6 +80,9 @@ def test_background_process_returns_results_and_errors():
         fingerprint({"a": 1})
     with pytest.raises(EcgAlqError, match="unknown board 'nope'"):
         Background(board, ("nope",), "job", lines.append).result()
+    job = Background(time.sleep, (120,), "job", lines.append)
+    job.stop()  # at once, while the process is still starting
+    assert not job.process.is_alive()
 
 
 def test_flow_reports_missing_data_and_bad_options(tmp_path, capsys):
@@ -79,4 +91,6 @@ def test_flow_reports_missing_data_and_bad_options(tmp_path, capsys):
     assert main(["flow", "--stages", "synth", "--out", str(tmp_path / "o")]) == 2
     assert "unknown stage 'synth'" in capsys.readouterr().err
     assert main(["flow", "--pe", "0", "--out", str(tmp_path / "o")]) == 2
-    assert "pe" in capsys.readouterr().err
+    assert "pe must be an integer in 1..64, got 0" in capsys.readouterr().err
+    assert main(["flow", "--board", "ulx3s", "--memory", "spram", "--out", str(tmp_path)]) == 2
+    assert "memory style 'spram' needs an iCE40UP5K" in capsys.readouterr().err

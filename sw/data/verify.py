@@ -10,6 +10,8 @@ from ecg_alq.data.mitdb import list_records
 from ecg_alq.data.root import require, resolve_data_root
 
 EXPECTED_RECORDS = 48
+#: the checksum lists (relative to the data root) every data file is verified against
+CHECKSUM_LISTS = ("SHA256SUMS", "mitdb/SHA256SUMS.txt")
 
 
 def _sha256(path: Path) -> str:
@@ -41,7 +43,7 @@ def verify(root: str | Path | None = None) -> tuple[list[str], list[str]]:
     """Return (report lines, problems); the data is good when problems is empty."""
     base = resolve_data_root(root)
     report, problems = [f"data root: {base}"], []
-    for sums in ("SHA256SUMS", "mitdb/SHA256SUMS.txt"):
+    for sums in CHECKSUM_LISTS:
         n, bad = check_sums(require(base, sums, "checksum list"))
         report.append(f"{sums}: {n - len(bad)}/{n} files match")
         problems += bad

@@ -11,6 +11,7 @@ folders of the latest run; ``<out>/report/`` holds its report.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -80,26 +81,29 @@ class Background:
         _heartbeat(what, log, self.done)
 
     def result(self):
-        """Wait for the result; an error in the process is raised here as :class:`EcgAlqError`."""
+        """Wait for the result; an error in the process is raised here as :class:`EcgAlqError`.
+        Interrupted (Ctrl-C), it returns at once: :meth:`stop` then ends the process."""
         try:
             status, value = self.conn.recv()
         except EOFError:
             raise EcgAlqError("the background process ended without a result") from None
         finally:
             self.done.set()
-            self.process.join()
+        self.process.join()
         if status != "ok":
             raise EcgAlqError(value)
         return value
 
     def stop(self) -> None:
-        """Stop the process and everything it started."""
+        """Stop the process and everything it started (its process group)."""
         self.done.set()
-        if self.process.is_alive():
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not self.process.is_alive():
+                return
             try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:  # not yet its own group (still starting)
+                self.process.kill()
             self.process.join(10)
 
 
@@ -121,6 +125,8 @@ class _Runner:
             flow.log(f"[{number}] {name}: reused ({folder}, {record['seconds']:.0f} s when made)")
             return
         flow.log(f"[{number}] {name}: {stage.summary} ... ({folder})")
+        if name in self.force and stage.cached and folder.exists():
+            shutil.rmtree(folder)  # also what the stage itself would resume from
         folder.mkdir(parents=True, exist_ok=True)
         if name == "build" and self.jobs > 1 and "sim" in self.queue_after:
             c = flow.config
@@ -137,8 +143,8 @@ class _Runner:
         """Wait for the stages running in the background; record their results."""
         for name, (job, key, inputs, folder, t0) in list(self.pending.items()):
             self.flow.log(f"  waiting for the {name} stage ...")
+            result = job.result()  # interrupted or failed: still pending, stopped by run_flow
             del self.pending[name]
-            result = job.result()
             self._finish(name, key, inputs, folder, result, time.perf_counter() - t0)
 
     def _finish(self, name, key, inputs, folder, result, seconds) -> None:
@@ -171,7 +177,7 @@ def run_flow(config: FlowConfig, stages: list[str] | None = None, skip: list[str
             runner.visit(name, f"{k + 1}/{len(order)}")
         runner.collect()
     finally:
-        for job, *_ in runner.pending.values():  # a stage failed: stop the background build
+        for job, *_ in runner.pending.values():  # a stage failed or Ctrl-C: stop the build
             job.stop()
     atomic.write_json(Path(config.out) / "flow.json", {
         "stages": {n: {"folder": r["folder"], "key": r["key"], "reused": r["reused"],

@@ -25,7 +25,7 @@ from typing import Callable
 
 from ecg_alq import __version__
 from ecg_alq.errors import EcgAlqError
-from ecg_alq.flow.cache import file_sha256, source_sha256, tree_listing
+from ecg_alq.flow.cache import file_sha256, fingerprint, source_sha256, tree_listing
 from ecg_alq.hw.params import HwParams
 from ecg_alq.quant.alq import AlqConfig
 from ecg_alq.training import TrainConfig
@@ -57,7 +57,8 @@ class FlowConfig:
         if self.params.memory == "spram" and spec.family != "ice40":
             raise EcgAlqError(f"memory style 'spram' needs an iCE40UP5K; {self.board} has "
                               f"{spec.device}: use --memory auto")
-        self.clock_mhz = self.clock_mhz or spec.default_clock_mhz
+        if self.clock_mhz is None:
+            self.clock_mhz = spec.default_clock_mhz
         self.train.validate()
         if self.sim_fragments < 0 or self.sim_chunk < 1:
             raise EcgAlqError("sim fragments must be >= 0 (0: all) and the chunk >= 1")
@@ -114,7 +115,11 @@ def _data_inputs(flow: Flow) -> dict:
 
 
 def _data_run(flow: Flow, folder: Path) -> dict:
-    from ecg_alq.data.verify import verify
+    """The check; its result's ``content`` (SHA-256 of the checksum lists every file was just
+    verified against) is what later stages key on: moving or touching the data re-runs the
+    check, not the training."""
+    from ecg_alq.data.root import resolve_data_root
+    from ecg_alq.data.verify import CHECKSUM_LISTS, verify
 
     report, problems = verify(flow.config.train.data)
     for line in report:
@@ -122,7 +127,9 @@ def _data_run(flow: Flow, folder: Path) -> dict:
     if problems:
         raise EcgAlqError("data check failed: " + "; ".join(problems[:5])
                           + ("" if len(problems) <= 5 else f" (and {len(problems) - 5} more)"))
-    return {"report": report}
+    root = resolve_data_root(flow.config.train.data)
+    return {"report": report, "content": fingerprint(
+        {name: file_sha256(root / name) for name in CHECKSUM_LISTS})}
 
 
 # --- training and quantization --------------------------------------------------------------
@@ -131,7 +138,7 @@ def _train_inputs(flow: Flow) -> dict:
     cfg = dataclasses.asdict(flow.config.train)
     for k in TrainConfig.RESUMABLE_CHANGES:
         cfg.pop(k)
-    return {"config": cfg, "data": flow.records["data"]["key"], "version": __version__}
+    return {"config": cfg, "data": flow.result("data")["content"], "version": __version__}
 
 
 def _train_run(flow: Flow, folder: Path) -> dict:
@@ -161,7 +168,8 @@ def _quantize_run(flow: Flow, folder: Path) -> dict:
 
 
 def _golden_inputs(flow: Flow) -> dict:
-    return {"quantize": flow.records["quantize"]["key"], "version": __version__}
+    return {"quantize": flow.records["quantize"]["key"], "version": __version__,
+            "code": source_sha256("ecg_alq.intmodel")}
 
 
 def _golden_run(flow: Flow, folder: Path) -> dict:
