@@ -460,6 +460,14 @@ def records_section(res: dict) -> list[str]:
              f"| {sum(r['windows_total'] for r in res['records'])} | {a['windows']} | "
              f"{share(a)} | {u['windows']} | **{share(u)}** |", ""]
     lines += per_class_table(a, u)
+    r = res.get("rtl_record")
+    if r:
+        lines += ["", f"Record {r['record']} through the RTL (Verilator, pe {r['parameters']['pe']} x "
+                  f"simd {r['parameters']['simd']}, `ecg-alq classify-record {r['record']} --rtl`): "
+                  f"{r['fragments']} windows, {r['logit_mismatches']} integer-logit mismatches "
+                  f"against the golden model, every window {', '.join(map(str, r['cycles']))} cycles (cycle model "
+                  f"{r['expected_cycles']}), {r['windows_equal_to_golden']}/{r['windows']} classes "
+                  f"equal to the golden model's; {r['seconds_total'] / 60:.1f} min of simulation."]
     worst = sorted((r for r in res["records"] if r["all_clean"]["windows"] >= 20),
                    key=lambda r: r["all_clean"]["agree"] / r["all_clean"]["windows"])[:4]
     lines += ["", "Consecutive windows of whole records are not the curated fragments: "
