@@ -38,7 +38,6 @@ unloads it); loaded sign bits stay until the FPGA is reconfigured or powered off
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,10 +108,15 @@ def load_request(rows: list[int], pe: int, simd: int) -> bytes:
 
 
 def model_id(path: str | Path) -> int:
-    """The model id a board reports: the first 4 bytes of the model file's SHA-256."""
+    """The model id a board reports: the first 4 bytes of the model's content hash
+    (:func:`ecg_alq.intmodel.fileio.content_sha256`: header without provenance, and arrays), so
+    that the same network gives the same id, and the same bitstream, wherever it was made."""
+    from ecg_alq.intmodel import load
+    from ecg_alq.intmodel.fileio import content_sha256
+
     if not Path(path).is_file():
         raise EcgAlqError(f"model file not found: {path}")
-    return int.from_bytes(hashlib.sha256(Path(path).read_bytes()).digest()[:4], "little")
+    return int.from_bytes(bytes.fromhex(content_sha256(load(path)))[:4], "little")
 
 
 @dataclass(frozen=True)

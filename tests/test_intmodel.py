@@ -44,6 +44,20 @@ def test_round_trip_is_exact_and_reproducible(small, tmp_path):
     assert not list(tmp_path.glob(".*tmp"))  # atomic write left nothing behind
 
 
+def test_the_content_hash_ignores_provenance_and_nothing_else(small, tmp_path):
+    from ecg_alq.boards.protocol import model_id
+
+    save(small, tmp_path / "a.npz")
+    small.provenance = {"made": "elsewhere, another day"}
+    save(small, tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "b.npz").read_bytes()
+    a, b = load(tmp_path / "a.npz"), load(tmp_path / "b.npz")
+    assert fileio.content_sha256(a) == fileio.content_sha256(b)
+    assert model_id(tmp_path / "a.npz") == model_id(tmp_path / "b.npz")
+    b.layers[-1].bias[0] += 1
+    assert fileio.content_sha256(a) != fileio.content_sha256(b)
+
+
 def test_groups_without_bases_survive_the_round_trip(tmp_path):
     m = random_model(SMALL, input_length=50, seed=1, empty_groups=0.5)
     assert any((layer.bases == 0).any() for layer in m.layers)

@@ -184,13 +184,19 @@ def _golden_run(flow: Flow, folder: Path) -> dict:
     if a["logit_mismatches"]:
         raise EcgAlqError(f"the integer model does not reproduce the torch model: "
                           f"{a['logit_mismatches']} of {a['n']} fragments differ")
-    return r | {"model_sha256": file_sha256(folder / "model.npz")}
+    from ecg_alq.intmodel import load
+    from ecg_alq.intmodel.fileio import content_sha256
+
+    return r | {"model_sha256": file_sha256(folder / "model.npz"),
+                "model_content_sha256": content_sha256(load(folder / "model.npz"))}
 
 
 # --- hardware ---------------------------------------------------------------------------------
 
 def _hw_inputs(flow: Flow, *code: str) -> dict:
-    return {"model": flow.result("golden")["model_sha256"],
+    """The same network (content hash, not file: its provenance names times and places) with
+    the same parameters and generator code gives the same hardware."""
+    return {"model": flow.result("golden")["model_content_sha256"],
             "params": flow.config.params.to_dict(), "code": source_sha256(*HW_CODE, *code)}
 
 

@@ -61,6 +61,20 @@ def arrays_of(model: IntModel) -> dict[str, np.ndarray]:
     return out
 
 
+def content_sha256(model: IntModel) -> str:
+    """SHA-256 of what the model computes: the header without its provenance, and every array
+    (name, dtype, shape, bytes). Two files of the same network made at different times or places
+    have the same content hash (the file's own SHA-256 differs with the provenance)."""
+    import hashlib
+
+    header = {k: v for k, v in header_of(model).items() if k != "provenance"}
+    h = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for name, a in sorted(arrays_of(model).items()):
+        h.update(f"\0{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
 def save(model: IntModel, path: str | Path) -> None:
     """Check ``model`` and write it to ``path`` atomically."""
     model.check()
