@@ -5,7 +5,9 @@ the packer from the YoWASP wheels, through ``ecg-alq build``'s library function.
 
 Each point is ``board:PExSIMD[:memory style]@MHz`` (the style defaults to the board's); a finished point (``runs/builds/<point>/point.json``) is
 reused when its key (as ``ecg-alq dse`` computes it: settings, model bytes, generated Verilog,
-tool versions) is unchanged. A point that does not fit or misses its clock is
+tool versions) is unchanged. Placement seeds 1 to 4 are tried in turn until one meets the
+clock (the nearly full iCE40UP5K's Fmax varies by several per cent between placements; the
+report names the seed). A point that does not fit or misses its clock with every seed is
 recorded with the tools' numbers, not dropped. Writes ``bench/results/board_builds.json`` and
 regenerates ``docs/RESULTS.md``.
 """
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 from ecg_alq import atomic
-from ecg_alq.boards.build import BuildFailed, build
+from ecg_alq.boards.build import BuildFailed, build_closing_timing
 from ecg_alq.dse.space import Point
 from ecg_alq.intmodel.shipped import default_model_path
 
@@ -27,6 +29,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/board_builds.py"
 DEFAULT_POINTS = "icebreaker:2x8:spram@33,ulx3s:4x8@62.5,ulx3s:16x16@72"
+#: placement seeds tried, in order, until one meets the clock (the report names the seed)
+SEEDS = (1, 2, 3, 4)
 
 
 def parse_point(text: str) -> tuple[str, int, int, str, float]:
@@ -46,19 +50,22 @@ def run_point(text: str, runs: Path) -> dict:
     model = default_model_path()
     point = Point(str(model), board, pe, simd, mhz, memory=memory)
     wanted = {"point": text, "board": board, "pe": pe, "simd": simd, "memory": memory,
-              "clock_mhz": mhz, "model": model.name, "key": point.key}  # model bytes, Verilog, tool versions
+              "clock_mhz": mhz, "model": model.name, "key": point.key}  # model, Verilog, tools
     if done.exists():
         old = json.loads(done.read_text())
-        if all(old.get(k) == v for k, v in wanted.items()):
-            return old
+        if all(old.get(k) == v for k, v in wanted.items()) and (
+                old.get("meets_timing") or old.get("seeds") == list(SEEDS)):
+            return old  # a miss is retried when more seeds are to be tried
     t0 = time.perf_counter()
     try:
-        report = build(board, model, point.params, work / "build", clock_mhz=mhz,
-                       precheck=False)  # the tools' own numbers, also for misfits
-        result = wanted | {"fits": True, "meets_timing": True, "report": report}
+        report = build_closing_timing(board, model, point.params, work / "build", clock_mhz=mhz,
+                                      seeds=SEEDS, relax=False,
+                                      precheck=False)  # the tools' own numbers, also for misfits
+        result = wanted | {"seeds": list(SEEDS), "fits": True, "meets_timing": True,
+                           "report": report}
     except BuildFailed as exc:
-        result = wanted | {"fits": exc.fits, "meets_timing": False, "failure": str(exc),
-                           "report": exc.report}
+        result = wanted | {"seeds": list(SEEDS), "fits": exc.fits, "meets_timing": False,
+                           "failure": str(exc), "report": exc.report}
     result["seconds"] = time.perf_counter() - t0
     atomic.write_json(done, result)
     return result

@@ -365,7 +365,8 @@ def boards_section(res: dict) -> list[str]:
              "alone builds the first row). Latency = cycles per inference (cycle model, equal "
              "to the RTL's) / clock. Memory style `spram`: raw samples and sign bits in the "
              "iCE40UP5K's single-port RAMs, the sign bits loaded over the serial link "
-             "(docs/boards.md).", "",
+             "(docs/boards.md). Placement seeds are tried in turn until one meets the clock "
+             "(`--seeds`); the seeds that missed are named.", "",
              "| board | pe x simd, memory | clock | Fmax | logic | block RAM | SPRAM | DSP | cycles "
              "| latency | result |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for pt in res["points"]:
@@ -381,7 +382,11 @@ def boards_section(res: dict) -> list[str]:
         fmax = f"{rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else "-"
         lat = f"{rep['latency_ms']:.2f} ms" if rep.get("latency_ms") else "-"
         retry = rep.get("synthesis_retry")
-        result = ("fits, meets timing" + (f"; synthesis retried with {retry}" if retry else "")
+        missed = ", ".join(f"seed {a['seed']} {a['fmax_mhz']:.1f} MHz"
+                           for a in rep.get("attempts", []))
+        result = ("fits, meets timing" + (f" (seed {rep['seed']}; missed: {missed})" if missed
+                                          else "")
+                  + (f"; synthesis retried with {retry}" if retry else "")
                   ) if pt.get("meets_timing") else \
             re.sub(r" \(log: [^)]*\)", "", pt.get("failure", "failed"))
         lines.append(f"| {pt['board']} | {pt['pe']} x {pt['simd']}, {pt.get('memory', 'auto')} "

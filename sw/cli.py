@@ -201,7 +201,8 @@ def cmd_flow(args) -> int:
     config = FlowConfig(train=train, alq=AlqConfig(**alq, threads=train.threads),
                         board=args.board, params=_hw_params(args, board(args.board).default_params),
                         clock_mhz=args.clock_mhz, sim_fragments=sim_fragments,
-                        sim_chunk=args.sim_chunk, out=Path(args.out), command=command_line("flow"))
+                        sim_chunk=args.sim_chunk, seeds=args.seeds, out=Path(args.out),
+                        command=command_line("flow"))
 
     def names(text):
         return [n for n in (text or "").split(",") if n] or None
@@ -378,7 +379,7 @@ def cmd_board_classify(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from ecg_alq.boards.build import build, build_closing_timing
+    from ecg_alq.boards.build import build_closing_timing
     from ecg_alq.boards.top import BOARDS
     from ecg_alq.intmodel.shipped import default_model_path
 
@@ -386,9 +387,12 @@ def cmd_build(args) -> int:
     out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
     print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
     spec = BOARDS[args.board]
-    how = build_closing_timing if args.relax_clock else build
-    s = how(args.board, model, _hw_params(args, spec.default_params), out, baud=args.baud,
-            clock_mhz=args.clock_mhz or spec.default_clock_mhz, precheck=not args.force)
+    if args.seeds < 1:
+        raise EcgAlqError(f"--seeds must be at least 1, got {args.seeds}")
+    s = build_closing_timing(args.board, model, _hw_params(args, spec.default_params), out,
+                             clock_mhz=args.clock_mhz or spec.default_clock_mhz,
+                             seeds=tuple(range(1, args.seeds + 1)), relax=args.relax_clock,
+                             baud=args.baud, precheck=not args.force)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
@@ -553,8 +557,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="accelerator clock (a PLL makes it unless it is the oscillator's; "
                     "default: the board's, " + ", ".join(
                         f"{b.name} {b.default_clock_mhz:g}" for b in BOARDS.values()) + ")")
-    bu.add_argument("--relax-clock", action="store_true", help="when the placed design misses "
-                    "the clock, build again at 97 %% of the Fmax it reached (as the flow does)")
+    bu.add_argument("--seeds", type=int, default=4, help="placement seeds to try, in turn, until "
+                    "one meets the clock (default 4; a build that meets it at once runs once)")
+    bu.add_argument("--relax-clock", action="store_true", help="when every seed misses the "
+                    "clock, build again at 97 %% of the best Fmax reached (as the flow does)")
     bu.add_argument("--out", help="output folder (default runs/build-BOARD)")
     bu.add_argument("--force", action="store_true", help="run the tools even when the memories "
                     "cannot fit the device's block RAM (to see the tools' numbers)")
@@ -617,6 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
     hw_options(f, defaults="the board's, " * 3 + "the board's", model=False)
     f.add_argument("--clock-mhz", type=float, help="accelerator clock (default: the board's; "
                    "a build that misses it is rebuilt at a clock below its Fmax)")
+    f.add_argument("--seeds", type=int, default=2, help="placement seeds tried at the clock "
+                   "before it is relaxed (default 2)")
     f.add_argument("--sim-fragments", type=int, help="test fragments simulated in RTL "
                    "(default 0: the whole test fold; --quick: 2)")
     f.add_argument("--sim-chunk", type=int, default=20,

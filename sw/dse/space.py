@@ -64,10 +64,12 @@ def design_hash(point: Point) -> str:
     from amaranth.back import verilog
 
     from ecg_alq.boards.link import LinkTop
+    from ecg_alq.boards.protocol import model_id
     from ecg_alq.intmodel import load
 
     hz = int(round(point.clock_mhz * 1e6))
-    top = LinkTop(load(point.model), point.params, hz, 115_200, hz // 10)
+    top = LinkTop(load(point.model), point.params, hz, 115_200, hz // 10,
+                  model_id=model_id(point.model))
     return hashlib.sha256(verilog.convert(top, name="top", emit_src=False).encode()).hexdigest()
 
 

@@ -131,7 +131,7 @@ class _Runner:
         if name == "build" and self.jobs > 1 and "sim" in self.queue_after:
             c = flow.config
             job = Background(build_run, (c.board, flow.model_path(), c.params, c.clock_mhz,
-                                         folder), f"{c.board} build", flow.log)
+                                         c.seeds, folder), f"{c.board} build", flow.log)
             self.pending[name] = (job, key, inputs, folder, time.perf_counter())
             flow.log("  running in a second process beside the simulation")
             return

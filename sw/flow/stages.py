@@ -45,6 +45,7 @@ class FlowConfig:
     clock_mhz: float | None = None
     sim_fragments: int = 0  #: test fragments simulated in RTL (0: every one of the fold)
     sim_chunk: int = 20  #: fragments per simulator run (the unit of resumption)
+    seeds: int = 2  #: placement seeds tried at the clock before it is relaxed
     out: Path = Path("runs/flow")
     command: str = "ecg-alq flow"  #: how the run was started (the report prints it)
 
@@ -60,8 +61,8 @@ class FlowConfig:
         if self.clock_mhz is None:
             self.clock_mhz = spec.default_clock_mhz
         self.train.validate()
-        if self.sim_fragments < 0 or self.sim_chunk < 1:
-            raise EcgAlqError("sim fragments must be >= 0 (0: all) and the chunk >= 1")
+        if self.sim_fragments < 0 or self.sim_chunk < 1 or self.seeds < 1:
+            raise EcgAlqError("sim fragments must be >= 0 (0: all), the chunk and the seeds >= 1")
         if self.clock_mhz <= 0:
             raise EcgAlqError(f"the clock must be positive, got {self.clock_mhz} MHz")
 
@@ -251,21 +252,25 @@ def _sim_run(flow: Flow, folder: Path) -> dict:
 
 def _build_inputs(flow: Flow) -> dict:
     return _hw_inputs(flow, "ecg_alq.boards") | {"board": flow.config.board,
-                                                  "clock_mhz": flow.config.clock_mhz}
+                                                  "clock_mhz": flow.config.clock_mhz,
+                                                  "seeds": flow.config.seeds}
 
 
-def build_run(board: str, model: Path, params: HwParams, clock_mhz: float, folder: Path,
-              log=print) -> dict:
+def build_run(board: str, model: Path, params: HwParams, clock_mhz: float, seeds: int,
+              folder: Path, log=print) -> dict:
     """The build stage's work, a plain function so that it can run in another process: the
-    bitstream at ``clock_mhz``, or at a relaxed clock when the placed design misses it."""
+    bitstream at ``clock_mhz`` with the first of ``seeds`` placement seeds that meets it, or at
+    a relaxed clock when none does."""
     from ecg_alq.boards.build import build_closing_timing
 
-    return build_closing_timing(board, model, params, folder, clock_mhz=clock_mhz, log=log)
+    return build_closing_timing(board, model, params, folder, clock_mhz=clock_mhz,
+                                seeds=tuple(range(1, seeds + 1)), log=log)
 
 
 def _build_run(flow: Flow, folder: Path) -> dict:
     c = flow.config
-    return build_run(c.board, flow.model_path(), c.params, c.clock_mhz, folder, log=flow.log)
+    return build_run(c.board, flow.model_path(), c.params, c.clock_mhz, c.seeds, folder,
+                     log=flow.log)
 
 
 def _report_inputs(flow: Flow) -> dict:
