@@ -25,13 +25,14 @@ import torch
 from ecg_alq import atomic, config
 from ecg_alq.cli import parse_folds
 from ecg_alq.crossval import cross_validate
-from ecg_alq.data.splits import PROTOCOLS
 from ecg_alq.training import TrainConfig, train
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RECIPE = BENCH / "configs" / "fp.json"
 COMMAND = ".venv/bin/python bench/fp_crossval.py"
+#: this recipe trains on the fragments: the block protocol (grid windows) is bench/generalization.py's
+FRAGMENT_PROTOCOLS = ("window", "record")
 
 
 def _one(cfg: TrainConfig, out: Path) -> str:
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
     base = config.make(TrainConfig, config.load_json(TrainConfig, RECIPE) | {
         "progress": False, "threads": 1, "data": args.data})
     jobs = [(dataclasses.replace(base, protocol=pr, fold=k), args.runs / f"fp-{pr}" / f"fold-{k}")
-            for pr in PROTOCOLS for k in args.folds]
+            for pr in FRAGMENT_PROTOCOLS for k in args.folds]
     t0 = time.time()
     with cf.ProcessPoolExecutor(args.workers) as pool:
         futures = [pool.submit(_one, cfg, out) for cfg, out in jobs]
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
               "machine": f"{platform.machine()}, {torch.get_num_threads()} threads available, "
                          f"{args.workers} folds trained at once with 1 thread each",
               "torch": torch.__version__, "protocols": {}}
-    for pr in PROTOCOLS:
+    for pr in FRAGMENT_PROTOCOLS:
         summary = cross_validate(dataclasses.replace(base, protocol=pr), args.runs / f"fp-{pr}",
                                  args.folds, log=lambda *_: None)
         result["protocols"][pr] = summary

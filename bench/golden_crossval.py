@@ -44,10 +44,10 @@ def summarize(point: str, protocol: str, folds: list[dict], torch_acc: list[floa
             "torch_accuracy_mean": float(np.mean(torch_acc)),
             "memory_kib_mean": float(np.mean([f["memory_kib"] for f in folds])),
             "memory_kib_max": float(np.max([f["memory_kib"] for f in folds])),
-            "logit_mismatches": sum(f["agreement_all_1000"]["logit_mismatches"] for f in folds),
-            "class_mismatches_float32": sum(f["agreement_all_1000"]["class_mismatches_float32"]
+            "logit_mismatches": sum(f["agreement_all"]["logit_mismatches"] for f in folds),
+            "class_mismatches_float32": sum(f["agreement_all"]["class_mismatches_float32"]
                                             for f in folds),
-            "fragments_compared": sum(f["agreement_all_1000"]["n"] for f in folds),
+            "fragments_compared": sum(f["agreement_all"]["n"] for f in folds),
             "max_acc_bits": int(np.max([f["acc_bits"] for f in folds])),
             "golden_ms_per_fragment": 1000 * float(np.median(
                 [f["golden_seconds_per_fragment"] for f in folds])),
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
             torch_acc.append(load_alq_model(run / "model.pt")[1]["metrics"]["accuracy"])
             f = folds[-1]
             print(f"{pr} fold {k}: golden {100 * f['accuracy']:.1f} % (torch "
-                  f"{100 * torch_acc[-1]:.1f} %), {f['agreement_all_1000']['logit_mismatches']} "
+                  f"{100 * torch_acc[-1]:.1f} %), {f['agreement_all']['logit_mismatches']} "
                   f"logit mismatches on 1000, {f['memory_kib']:.2f} KiB", flush=True)
         out["protocols"][pr] = summarize(args.point, pr, folds, torch_acc)
     path = BENCH / "results" / "golden_crossval.json"

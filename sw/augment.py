@@ -3,14 +3,15 @@
 *Record-context shift.* Every fragment is an exact slice of an MIT-BIH record, so a training
 fragment can be re-cut a little earlier or later from its record: a real 10-s signal with the same
 rhythm, not a zero-padded copy. The shift range of each training fragment is clipped so that the
-re-cut window never overlaps a held-out (validation or test) window of the same record, nor runs
-off the record: no held-out sample is ever trained on.
+re-cut window never overlaps a held-out (validation or test) window of the same record, nor a
+reserved window (``reserved_windows.csv``), nor runs off the record: no held-out or reserved
+sample is ever trained on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import torch
@@ -18,6 +19,9 @@ import torch
 from ecg_alq.data.fragments import FRAGMENT_LENGTH, Fragments
 from ecg_alq.data.mitdb import read_record
 from ecg_alq.preprocess import model_input
+
+if TYPE_CHECKING:
+    from ecg_alq.data.pool import WindowPool
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,10 @@ def context_windows(
     frags: Fragments, rows: np.ndarray, held_out: np.ndarray, max_shift: int,
     root: str | None = None,
 ) -> ContextWindows:
-    """Build :class:`ContextWindows` for ``rows``; ``held_out`` rows must never be overlapped."""
+    """Build :class:`ContextWindows` for ``rows``; neither ``held_out`` rows nor reserved windows
+    are ever overlapped."""
+    from ecg_alq.data.reserved import load_reserved
+
     n = len(rows)
     width = FRAGMENT_LENGTH + 2 * max_shift
     raw = np.zeros((n, width), dtype=np.int16)
@@ -59,6 +66,8 @@ def context_windows(
     blocked: dict[int, list[int]] = {}  # record -> start samples of held-out windows
     for r in held_out:
         blocked.setdefault(int(frags.record[r]), []).append(int(frags.start_sample[r]))
+    for record, starts in load_reserved(root).items():
+        blocked.setdefault(int(record), []).extend(int(s) for s in starts)
     signals: dict[tuple[int, str], np.ndarray] = {}
     for i, r in enumerate(rows):
         record, lead, start = int(frags.record[r]), str(frags.lead[r]), int(frags.start_sample[r])
@@ -125,3 +134,39 @@ class TrainingSet:
             idx = order[i : i + batch_size]
             xb = model_input(self.context.sample(idx, gen)) if self.context else self.x[idx]
             yield scale_and_shift(xb, self.scale, self.shift_max, gen), self.y[idx]
+
+
+@dataclass(frozen=True)
+class PoolTrainingSet:
+    """Training windows drawn from the whole database (:class:`ecg_alq.data.pool.WindowPool`):
+    every epoch ``samples`` windows, each class drawn with probability count ** ``balance``.
+
+    Attributes:
+        pool: the fold's allowed windows.
+        samples: windows per epoch.
+        balance: class-balance exponent (1: as in the data, 0: every class alike).
+        scale, shift_max: see :func:`scale_and_shift`.
+    """
+
+    pool: "WindowPool"
+    samples: int
+    balance: float
+    scale: tuple[float, float] = (1.0, 1.0)
+    shift_max: int = 0
+
+    def __len__(self) -> int:
+        return self.samples
+
+    def batches(self, batch_size: int, gen: torch.Generator, beat_positions: int = 0):
+        """One epoch: (inputs (B, 1, 3600), targets (B,)) per step, plus the beat-type targets
+        (B, ``beat_positions``) of :func:`ecg_alq.data.pool.beat_targets` when asked for."""
+        from ecg_alq.data.pool import beat_targets
+
+        for i in range(0, self.samples, batch_size):
+            idx = self.pool.draw(min(batch_size, self.samples - i), self.balance, gen)
+            xb = scale_and_shift(model_input(self.pool.windows(idx)), self.scale, self.shift_max, gen)
+            yb = torch.from_numpy(self.pool.label[idx] - 1)
+            if beat_positions:
+                yield xb, yb, torch.from_numpy(beat_targets(self.pool, idx, beat_positions))
+            else:
+                yield xb, yb

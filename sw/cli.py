@@ -51,11 +51,10 @@ def cmd_data_verify(args) -> int:
 
 def cmd_data_splits(args) -> int:
     from ecg_alq.atomic import write_json
-    from ecg_alq.data.fragments import load_fragments
-    from ecg_alq.data.splits import PROTOCOLS, make_folds, manifest
+    from ecg_alq.data.splits import PROTOCOLS, evaluation_table, make_folds, manifest
 
-    frags = load_fragments(args.data)
     for protocol in PROTOCOLS:
+        frags = evaluation_table(protocol, args.data)
         folds = make_folds(frags, protocol, args.n_folds, args.split_seed)
         path = Path(args.out) / f"{protocol}-{args.n_folds}fold.json"
         write_json(path, manifest(frags, protocol, folds, args.split_seed))
@@ -124,7 +123,7 @@ def cmd_predict(args) -> int:
 
 def cmd_export(args) -> int:
     from ecg_alq.checkpoint import load_alq_model
-    from ecg_alq.data.fragments import load_fragments
+    from ecg_alq.data.splits import evaluation_table
     from ecg_alq.intmodel import export, memory, save
     from ecg_alq.training import TrainConfig, split_for
 
@@ -134,8 +133,8 @@ def cmd_export(args) -> int:
     print(f"wrote {args.out}: honest memory {mem.kib:.2f} KiB ({mem.average_bits:.3f} average "
           f"bits)")
     if args.check:
-        frags = load_fragments(args.data)
         cfg = TrainConfig(**(model.provenance["training"] | {"data": args.data}))
+        frags = evaluation_table(cfg.protocol, args.data)
         split = split_for(cfg, frags)
         rows = split.test if len(split.test) else np.arange(len(frags.label))
         qnet, _ = load_alq_model(args.checkpoint)

@@ -3,15 +3,8 @@ is cut into consecutive 10-second windows (3600 samples from sample 0, the last 
 dropped), every window is classified (golden model, or the RTL in Verilator), and the classes
 are compared with the record's annotations where those name one class without doubt.
 
-**Reference class of a window** (:func:`reference_class`), following how Pławiak's fragments
-were labelled (``plawiak17/fragments.csv`` lists each fragment's rhythm and beats): the window
-lies inside one rhythm episode (no rhythm change in it, a rhythm known at its start), and
-
-- rhythm ``(AFIB``, ``(AFL``, ``(SVTA``, ``(PREX``, ``(B``, ``(T``, ``(VT``, ``(IVR``, ``(VFL``,
-  ``(BII``, ``(P`` give AFIB, AFL, SVTA, WPW, Bigeminy, Trigeminy, VT, IVR, VFL, SDHB, PR;
-- rhythm ``(N`` (sinus) gives the class of its beats: only N: NSR; only L: LBBBB; only R: RBBBB;
-  N with A: APB; N with V: PVC; N with F: Fusion. Other mixtures are not clean;
-- other rhythms (``(NOD``, ``(AB``, ``(SBR``) have no class among the 17: not scored.
+**Reference class of a window**: the rules of :mod:`ecg_alq.data.labels` (one rule set for
+training, evaluation and this command), or not scored when the annotations do not decide.
 
 **Seen windows.** The fragments are slices of these records, so a window can overlap fragments
 the model was trained on (including the training augmentation's +-``context_shift`` samples
@@ -29,17 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from ecg_alq.classes import CLASS_NAMES
+from ecg_alq.data.labels import REASONS, categorize, labels_at
+from ecg_alq.data.splits import evaluation_table
 from ecg_alq.data.mitdb import Record
 
 WINDOW = 3600  #: samples per window (10 s at 360 Hz)
-
-RHYTHM_CLASS = {"(AFIB": "AFIB", "(AFL": "AFL", "(SVTA": "SVTA", "(PREX": "WPW", "(B": "Bigeminy",
-                "(T": "Trigeminy", "(VT": "VT", "(IVR": "IVR", "(VFL": "VFL", "(BII": "SDHB",
-                "(P": "PR"}
-#: beat symbols of a sinus-rhythm window -> class
-SINUS_BEATS = {frozenset("N"): "NSR", frozenset("L"): "LBBBB", frozenset("R"): "RBBBB",
-               frozenset("NA"): "APB", frozenset("NV"): "PVC", frozenset("NF"): "Fusion"}
-
 
 @dataclass(frozen=True)
 class Window:
@@ -55,63 +42,66 @@ class Window:
     reason: str
 
 
-def reference_class(rhythm: str, changes: tuple[str, ...], beats: dict) -> tuple[int, str]:
-    """(class id 1..17, "clean") or (0, why the window is not scored); see the module text."""
-    if changes:
-        return 0, "rhythm changes inside"
-    if rhythm == "none":
-        return 0, "before the first rhythm label"
-    if rhythm in RHYTHM_CLASS:
-        return CLASS_NAMES.index(RHYTHM_CLASS[rhythm]) + 1, "clean"
-    if rhythm != "(N":
-        return 0, f"rhythm {rhythm} has no class"
-    name = SINUS_BEATS.get(frozenset(beats))
-    if name is None:
-        return 0, "sinus rhythm with mixed beats " + "".join(sorted(beats)) if beats else \
-            "sinus rhythm without beats"
-    return CLASS_NAMES.index(name) + 1, "clean"
-
-
 def windows_of(record: Record) -> list[Window]:
     """The record's consecutive windows with their annotations and reference classes."""
+    starts = np.arange(0, len(record.signal) - WINDOW + 1, WINDOW)
+    cats = categorize(record.beat_sample, record.beat_symbol, record.rhythm_sample, record.rhythm)
+    refs, reasons = labels_at(cats, starts)
     out = []
-    for start in range(0, len(record.signal) - WINDOW + 1, WINDOW):
+    for start, ref, why in zip(starts.tolist(), refs.tolist(), reasons.tolist()):
         end = start + WINDOW
         inside = (record.rhythm_sample > start) & (record.rhythm_sample < end)
         changes = tuple(str(r) for r in record.rhythm[inside])
         in_beats = (record.beat_sample >= start) & (record.beat_sample < end)
         beats = dict(Counter(str(s) for s in record.beat_symbol[in_beats]))
-        rhythm = record.rhythm_at(start)
-        ref, reason = reference_class(rhythm, changes, beats)
-        out.append(Window(start, rhythm, changes, beats, ref, reason))
+        out.append(Window(start, record.rhythm_at(start), changes, beats, ref,
+                          "clean" if ref else REASONS[why]))
     return out
 
 
 def seen_mask(record_name: str, starts: np.ndarray, model, data: str | None) -> tuple[np.ndarray, str]:
-    """Which windows overlap a fragment that trained ``model`` (its provenance names the training
-    run: protocol, fold; the trained rows are its training and validation rows), widened by the
-    run's context shift. Returns the mask and a sentence saying what was assumed."""
-    from ecg_alq.data.fragments import load_fragments
+    """Which windows at ``starts`` overlap a window that trained ``model``. Its provenance names
+    the training run (protocol, fold, windows): with ``windows=fragments`` the trained windows are
+    its training and validation fragments widened by the context shift; with ``windows=database``
+    every start the fold's pool allows (:func:`ecg_alq.data.pool.allowed_mask`) and the
+    validation windows. Returns the mask and a sentence saying what was assumed."""
     from ecg_alq.training import TrainConfig, split_for
 
-    frags = load_fragments(data)
     training = (model.provenance or {}).get("training")
-    if training:
-        cfg = TrainConfig(**(training | {"data": data}))
-        split = split_for(cfg, frags)
-        rows = np.concatenate([split.train, split.val])
-        margin = cfg.context_shift
-        how = (f"trained on {len(rows)} fragments ({cfg.protocol} protocol"
-               + ("" if cfg.protocol == "all" else f", fold {cfg.fold}") + f"), +-{margin} samples")
-    else:
-        rows, margin = np.arange(len(frags)), TrainConfig().context_shift
-        how = "no training provenance in the model file: every fragment counted as trained on"
+    cfg = TrainConfig(**(training | {"data": data})) if training else TrainConfig(
+        protocol="all", val_fraction=0.0, data=data)
+    frags = evaluation_table(cfg.protocol, data)
+    split = split_for(cfg, frags)
+    run = f"{cfg.protocol} protocol" + ("" if cfg.protocol == "all" else f", fold {cfg.fold}")
+    rows = np.concatenate([split.train, split.val])
     mine = rows[frags.record[rows] == int(record_name)]
-    lo = frags.start_sample[mine] - margin
-    hi = frags.start_sample[mine] + WINDOW + margin
+    lo, hi = frags.start_sample[mine] - cfg.context_shift, frags.start_sample[mine] + WINDOW
+    hi = hi + cfg.context_shift
     starts = np.asarray(starts)
     seen = ((starts[:, None] < hi[None, :]) & (starts[:, None] + WINDOW > lo[None, :])).any(axis=1)
+    if cfg.windows == "database":
+        seen |= _near_pool(record_name, starts, cfg, frags, split, data)
+        how = f"trained on every window its pool allows ({run}) and its validation windows"
+    elif training:
+        how = (f"trained on {len(rows)} fragments ({run}), +-{cfg.context_shift} samples")
+    else:
+        how = "no training provenance in the model file: every fragment counted as trained on"
     return seen, how
+
+
+def _near_pool(record_name: str, starts: np.ndarray, cfg, frags, split, data) -> np.ndarray:
+    """Windows at ``starts`` that overlap a start the fold's database pool allows."""
+    from ecg_alq.data.database import load_database, record_by_number
+    from ecg_alq.data.pool import allowed_mask
+
+    rec = record_by_number(load_database(data)).get(int(record_name))
+    if rec is None:
+        return np.zeros(len(starts), dtype=bool)
+    allowed = np.concatenate([[0], np.cumsum(allowed_mask(rec, cfg.protocol, frags, split,
+                                                          cfg.n_folds))])
+    lo = np.clip(starts - WINDOW + 1, 0, rec.n_starts)
+    hi = np.clip(starts + WINDOW, 0, rec.n_starts)
+    return allowed[hi] - allowed[lo] > 0
 
 
 def agreement(reference: np.ndarray, predicted: np.ndarray, mask: np.ndarray | None = None) -> dict:
@@ -148,30 +138,46 @@ def classify_record(name: str, model_path: str | Path | None = None, data: str |
     model = load(path)
     record = read_record(name, data)
     wins = windows_of(record)[:max_windows]
-    x = np.stack([record.signal[w.start: w.start + WINDOW] for w in wins])
+    starts = np.array([w.start for w in wins])
+    reserved = reserved_windows(name, starts, len(record.signal), data)
+    x = np.stack([record.signal[s: s + WINDOW] for s in starts[~reserved]])
     golden = GoldenModel(model).logits(x)
-    predicted = golden.argmax(axis=1) + 1
+    predicted = np.zeros(len(wins), dtype=np.int64)  # 0: reserved, never classified
+    predicted[~reserved] = golden.argmax(axis=1) + 1
     result = {"record": name, "model": str(path), "windows_total": len(wins),
+              "windows_reserved": int(reserved.sum()),
               "seconds_covered": len(wins) * WINDOW / record.fs, "classifier": "golden model"}
     if rtl is not None:
-        predicted, result["rtl"] = _rtl_predictions(model, rtl, x, golden, work, progress)
+        predicted[~reserved], result["rtl"] = _rtl_predictions(model, rtl, x, golden, work, progress)
         result["classifier"] = "RTL (Verilator)"
-    reference = np.array([w.reference for w in wins])
-    starts = np.array([w.start for w in wins])
+    reference = np.where(reserved, 0, [w.reference for w in wins])
     seen, how = seen_mask(name, starts, model, data)
     result |= {"training_overlap": how, "windows_seen": int(seen.sum()),
                "all_clean": agreement(reference, predicted),
                "unseen_clean": agreement(reference, predicted, ~seen),
                "windows": [{"index": k, "start_sample": w.start, "start_s": w.start / record.fs,
-                            "predicted": CLASS_NAMES[int(p) - 1],
-                            "reference": CLASS_NAMES[w.reference - 1] if w.reference else "",
-                            "why_not_scored": "" if w.reference else w.reason,
+                            "predicted": CLASS_NAMES[int(p) - 1] if p else "",
+                            "reference": CLASS_NAMES[r - 1] if r else "",
+                            "why_not_scored": RESERVED if v else "" if r else w.reason,
                             "rhythm": w.rhythm, "rhythm_changes": ";".join(w.changes),
                             "beats": " ".join(f"{s}:{c}" for s, c in sorted(w.beats.items())),
                             "overlaps_training": bool(s)}
-                           for k, (w, p, s) in enumerate(zip(wins, predicted, seen))]}
+                           for k, (w, p, r, s, v) in enumerate(zip(wins, predicted, reference,
+                                                                   seen, reserved))]}
     result["_record"] = record  # for the timeline; dropped before writing
     return result
+
+
+RESERVED = "reserved for the external check: not classified"
+
+
+def reserved_windows(name: str, starts: np.ndarray, n_samples: int, data: str | None) -> np.ndarray:
+    """bool: which windows at ``starts`` overlap a reserved window (``reserved_windows.csv``)."""
+    from ecg_alq.data.database import starts_near
+    from ecg_alq.data.reserved import load_reserved
+
+    mine = load_reserved(data).get(name, np.empty(0, dtype=np.int64))
+    return starts_near(mine, n_samples - WINDOW + 1)[np.asarray(starts, dtype=np.int64)]
 
 
 def _rtl_predictions(model, rtl: dict, x: np.ndarray, golden: np.ndarray, work, progress):
@@ -228,10 +234,13 @@ def write_record_outputs(result: dict, out: Path) -> list[Path]:
     atomic.write_text(paths[0], buf.getvalue())
     atomic.write_json(paths[1], result)
     ids = {n: k + 1 for k, n in enumerate(CLASS_NAMES)}
+    signal_mv = (record.signal.astype(float) - ADC_ZERO) / ADC_GAIN_PER_MV
+    for w in result["windows"]:
+        if w["why_not_scored"] == RESERVED:  # no reserved sample in a figure
+            signal_mv[w["start_sample"]: w["start_sample"] + WINDOW] = np.nan
     a, u = result["all_clean"], result["unseen_clean"]
     plots.record_timeline(
-        (record.signal.astype(float) - ADC_ZERO) / ADC_GAIN_PER_MV, record.fs, WINDOW,
-        [ids[w["predicted"]] for w in result["windows"]],
+        signal_mv, record.fs, WINDOW, [ids.get(w["predicted"], 0) for w in result["windows"]],
         [ids.get(w["reference"], 0) for w in result["windows"]], rhythm_episodes(record),
         paths[2], f"record {name} ({record.lead}), {result['classifier']}: agreement "
         f"{share(a)} of {a['windows']} clean windows, {share(u)} of {u['windows']} unseen")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 import matplotlib
@@ -200,13 +202,16 @@ def record_timeline(signal_mv: np.ndarray, fs: int, window: int, predicted: list
     """A whole record at a glance: the signal (mV; min and max per second), the class of every
     window as predicted (dots) and as the annotations give it where clean (bars behind), and the
     annotated rhythm episodes. ``predicted``/``reference``: class ids 1..17 per window (0: not
-    clean); ``rhythms``: (start s, end s, label); time axis in minutes."""
+    clean; predicted 0: not classified); ``rhythms``: (start s, end s, label); time axis in
+    minutes. NaN samples (windows kept out of every figure) are left blank."""
     fig, (ax_sig, ax_cls, ax_rhy) = plt.subplots(
         3, 1, figsize=(13, 7), sharex=True, gridspec_kw={"height_ratios": [1.2, 3, 0.5]})
     n = len(signal_mv) // fs
     per_s = signal_mv[: n * fs].reshape(n, fs)
     t = np.arange(n) / 60
-    ax_sig.fill_between(t, per_s.min(1), per_s.max(1), color="k", lw=0)
+    with warnings.catch_warnings():  # a wholly blank second has no minimum
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ax_sig.fill_between(t, np.nanmin(per_s, 1), np.nanmax(per_s, 1), color="k", lw=0)
     ax_sig.set_ylabel("mV")
     starts = np.arange(len(predicted)) * window / fs / 60
     width = window / fs / 60
@@ -217,7 +222,7 @@ def record_timeline(signal_mv: np.ndarray, fs: int, window: int, predicted: list
     pred = np.asarray(predicted)
     agree = clean & (pred == ref)
     differ = clean & (pred != ref)
-    other = ~clean
+    other = ~clean & (pred > 0)  # 0: not classified (reserved)
     for mask, style, label in ((agree, "o", "predicted, agrees"), (differ, "x", "predicted, differs"),
                                (other, ".", "predicted, window not clean")):
         if mask.any():

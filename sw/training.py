@@ -28,12 +28,13 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ecg_alq import atomic, plots
-from ecg_alq.augment import TrainingSet, context_windows
+from ecg_alq.augment import PoolTrainingSet, TrainingSet, context_windows
+from ecg_alq.auxhead import BeatHead, beat_loss, forward_with_beats
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
 from ecg_alq.config import option
-from ecg_alq.data.fragments import Fragments, load_fragments
-from ecg_alq.data.splits import (ALL, PROTOCOL_TEXT, PROTOCOLS, Split, all_split, fold_split,
-                                 make_folds)
+from ecg_alq.data.fragments import Fragments
+from ecg_alq.data.splits import (ALL, PROTOCOL_TEXT, PROTOCOLS, Split, all_split,
+                                 evaluation_table, fold_split, make_folds)
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.model import EcgCnn
@@ -44,8 +45,9 @@ from ecg_alq.preprocess import model_input
 class TrainConfig:
     """Every setting of one training run; saved as ``config.json`` in the run folder."""
 
-    protocol: str = option("window", "split protocol: window (stratified) or record (grouped), or "
-                           "all (every fragment trains, no test part: for a model to ship)")
+    protocol: str = option("window", "split protocol: window (stratified fragments), record "
+                           "(grouped by subject), block (3-minute blocks of every record), or all "
+                           "(everything trains, no test part: for a model to ship)")
     fold: int = option(0, "test fold, 0..n_folds-1")
     n_folds: int = option(10, "number of cross-validation folds")
     split_seed: int = option(2018, "seed of the fold assignment")
@@ -63,6 +65,15 @@ class TrainConfig:
     shift_max: int = option(0, "augmentation: zero-filled time shift of up to this many samples")
     scale_min: float = option(1.0, "augmentation: smallest random amplitude factor")
     scale_max: float = option(1.0, "augmentation: largest random amplitude factor")
+    windows: str = option("fragments", "training windows: fragments (the training fragments, "
+                          "re-cut by context_shift) or database (every labelled window of the "
+                          "46 MLII records the protocol allows, at any start; ecg_alq.data.pool)")
+    samples_per_epoch: int = option(8192, "database windows: windows drawn per epoch")
+    class_balance: float = option(0.5, "database windows: a class is drawn with probability "
+                                  "count ** class_balance (1: as in the data, 0: all alike)")
+    pool_stride: int = option(6, "database windows: allowed starts every this many samples")
+    aux_weight: float = option(0.0, "weight of the training-only beat-type head's loss "
+                               "(database windows; 0: off; ecg_alq.auxhead)")
     seed: int = option(0, "seed of initialisation, shuffling, augmentation and dropout")
     threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
     limit: int = option(0, "use only this many training fragments (0: all); for quick checks")
@@ -85,11 +96,24 @@ class TrainConfig:
             problems.append("need 0 < scale_min <= scale_max")
         if min(self.shift_max, self.context_shift, self.limit) < 0 or self.threads < 1:
             problems.append("shift_max, context_shift and limit must be >= 0, threads >= 1")
+        if self.windows not in WINDOW_SOURCES:
+            problems.append(f"windows must be one of {WINDOW_SOURCES}, got {self.windows!r}")
+        if self.protocol == "block" and self.windows != "database":
+            problems.append("the block protocol trains on database windows: set windows=database")
+        if self.samples_per_epoch < 1 or self.pool_stride < 1 or self.aux_weight < 0:
+            problems.append("samples_per_epoch and pool_stride must be >= 1, aux_weight >= 0")
+        if self.aux_weight and self.windows != "database":
+            problems.append("the beat-type head needs database windows (beat annotations)")
+        if not 0.0 <= self.class_balance <= 1.0:
+            problems.append(f"class_balance must be in [0, 1], got {self.class_balance}")
         if problems:
             raise EcgAlqError("bad training config: " + "; ".join(problems))
 
     # settings that may differ when a run is resumed (they do not change the result)
     RESUMABLE_CHANGES = ("threads", "progress", "data")
+
+
+WINDOW_SOURCES = ("fragments", "database")
 
 
 @torch.no_grad()
@@ -119,18 +143,27 @@ def split_for(cfg: TrainConfig, frags: Fragments) -> Split:
         split = all_split(frags, cfg.val_fraction, cfg.split_seed)
     else:
         folds = make_folds(frags, cfg.protocol, cfg.n_folds, cfg.split_seed)
-        split = fold_split(frags, folds, cfg.fold, cfg.val_fraction, cfg.split_seed)
+        split = fold_split(frags, folds, cfg.fold, cfg.val_fraction, cfg.split_seed, cfg.protocol)
     return dataclasses.replace(split, train=_limit(split.train, cfg.limit, cfg.seed))
 
 
 def _train_epoch(cfg: TrainConfig, model: EcgCnn, opt: torch.optim.Optimizer, ema: dict,
-                 data: TrainingSet, gen: torch.Generator) -> tuple[float, float]:
-    """One pass over the training set; returns mean loss and accuracy. ``ema`` is updated in place."""
+                 data: TrainingSet | PoolTrainingSet, gen: torch.Generator,
+                 head: BeatHead | None = None) -> tuple[float, float]:
+    """One pass over the training set; returns mean loss and accuracy. ``ema`` is updated in
+    place. With ``head``, the beat-type loss (weight ``cfg.aux_weight``) is added."""
     model.train()
     total_loss, correct = 0.0, 0
-    for xb, yb in data.batches(cfg.batch_size, gen):
-        logits = model(xb)
+    extra = {"beat_positions": head.positions} if head is not None else {}
+    for batch in data.batches(cfg.batch_size, gen, **extra):
+        xb, yb = batch[0], batch[1]
+        if head is not None:
+            logits, beats = forward_with_beats(model, head, xb)
+        else:
+            logits = model(xb)
         loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+        if head is not None:
+            loss = loss + cfg.aux_weight * beat_loss(beats, batch[2])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -154,8 +187,18 @@ def _keep_if_best(state: dict, score: tuple, weights: dict, row: dict) -> None:
     state["history"].append(row)
 
 
-def training_set(cfg: TrainConfig, frags: Fragments, split: Split, x_all: torch.Tensor) -> TrainingSet:
-    """The fold's training rows with the augmentation ``cfg`` asks for."""
+def training_set(cfg: TrainConfig, frags: Fragments, split: Split,
+                 x_all: torch.Tensor) -> TrainingSet | PoolTrainingSet:
+    """The fold's training windows with the augmentation ``cfg`` asks for: the training rows of
+    ``frags`` or, with ``windows=database``, the pool of windows the fold allows."""
+    if cfg.windows == "database":
+        from ecg_alq.data.database import load_database
+        from ecg_alq.data.pool import build_pool
+
+        pool = build_pool(load_database(cfg.data), cfg.protocol, frags, split, cfg.n_folds,
+                          cfg.pool_stride)
+        return PoolTrainingSet(pool, cfg.samples_per_epoch, cfg.class_balance,
+                               (cfg.scale_min, cfg.scale_max), cfg.shift_max)
     context = None
     if cfg.context_shift:
         held_out = np.concatenate([split.val, split.test])
@@ -195,7 +238,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     if last.exists() and not resume:
         raise EcgAlqError(f"run folder {out} already holds a run; pass --resume or another --out")
     torch.set_num_threads(cfg.threads)
-    frags = load_fragments(cfg.data)
+    frags = evaluation_table(cfg.protocol, cfg.data)
     split = split_for(cfg, frags)
     x_all, y_all = model_input(frags.x), torch.from_numpy(frags.label)
     data = training_set(cfg, frags, split, x_all)
@@ -203,7 +246,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     torch.manual_seed(cfg.seed)
     model = EcgCnn()
     shadow = EcgCnn()  # holds the averaged weights for evaluation when ema_decay > 0
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    head = BeatHead() if cfg.aux_weight else None  # training only: never in the model file
+    params = list(model.parameters()) + (list(head.parameters()) if head else [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
     state = {"epoch": 0, "history": [], "best_score": None, "best_model": None, "seconds": 0.0,
              "ema": {k: v.clone() for k, v in model.state_dict().items()}}
@@ -211,6 +256,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         ck = load_checkpoint(last)
         _check_resume(cfg, ck["config"])
         model.load_state_dict(ck["model"])
+        if head is not None:
+            head.load_state_dict(ck["beat_head"])
         opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["generator"])
         torch.set_rng_state(ck["torch_rng"])
@@ -224,7 +271,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         t0 = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = _lr_at(cfg, epoch)
-        train_loss, train_acc = _train_epoch(cfg, model, opt, state["ema"], data, gen)
+        train_loss, train_acc = _train_epoch(cfg, model, opt, state["ema"], data, gen, head)
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
                "train_loss": train_loss, "train_acc": train_acc}
         weights = state["ema"] if cfg.ema_decay else model.state_dict()
@@ -242,6 +289,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         state["seconds"] += time.perf_counter() - t0
         save_checkpoint(last, {**state, "config": dataclasses.asdict(cfg),
                                "model": model.state_dict(), "optimizer": opt.state_dict(),
+                               **({"beat_head": head.state_dict()} if head else {}),
                                "generator": gen.get_state(), "torch_rng": torch.get_rng_state()})
         shown = {"val": f"{row['val_acc']:.3f}"} if "val_acc" in row else {}
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", **shown)

@@ -57,3 +57,19 @@ def small_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("small") / "small.npz"
     save(model, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def database(data_root):
+    """Every MLII record, labelled at every start, reserved windows marked."""
+    from ecg_alq.data.database import load_database
+
+    return load_database(data_root)
+
+
+@pytest.fixture(scope="session")
+def grid(data_root):
+    """The labelled, non-reserved 10-s grid windows (the block protocol's table)."""
+    from ecg_alq.data.database import grid_table
+
+    return grid_table(data_root)

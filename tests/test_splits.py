@@ -1,4 +1,5 @@
-"""Both split protocols: leak-free, balanced, deterministic, and equal to the shipped manifests."""
+"""The two protocols that split Pławiak's fragments: leak-free, balanced, deterministic, and equal
+to the shipped manifests (the block protocol: tests/test_protocols.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from ecg_alq.data.splits import (PROTOCOLS, fold_split, folds_from_manifest, mak
 from ecg_alq.errors import EcgAlqError
 
 
-@pytest.fixture(scope="module", params=PROTOCOLS)
+FRAGMENT_PROTOCOLS = ("window", "record")
+
+
+@pytest.fixture(scope="module", params=FRAGMENT_PROTOCOLS)
 def protocol_folds(request, frags):
     return request.param, make_folds(frags, request.param)
 
@@ -21,7 +25,7 @@ def test_no_window_or_duplicate_in_train_and_test(frags, protocol_folds):
     protocol, folds = protocol_folds
     assert folds.shape == (1000,) and set(folds.tolist()) == set(range(10))
     for k in range(10):
-        s = fold_split(frags, folds, k, 0.1, seed=7)
+        s = fold_split(frags, folds, k, 0.1, seed=7, protocol=protocol)
         parts = [s.train, s.val, s.test]
         assert sum(len(p) for p in parts) == 1000
         assert len(np.unique(np.concatenate(parts))) == 1000  # disjoint, complete
@@ -66,7 +70,7 @@ def test_splits_are_deterministic_and_seeded(frags):
     assert not np.array_equal(a, make_folds(frags, "window", seed=6))
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", FRAGMENT_PROTOCOLS)
 def test_shipped_manifest_matches_generator(frags, protocol, tmp_path):
     shipped = resources.files("ecg_alq") / "manifests" / f"{protocol}-10fold.json"
     with resources.as_file(shipped) as path:

@@ -18,7 +18,8 @@ from ecg_alq.data.fragments import ADC_GAIN_PER_MV, ADC_ZERO, SAMPLE_RATE_HZ
 from ecg_alq.data.root import require, resolve_data_root
 from ecg_alq.errors import EcgAlqError
 
-BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")  #: annotation symbols that mark a beat
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?!")  #: annotation symbols that mark a beat (! : a
+#: ventricular flutter wave, the beat of VFL episodes)
 
 
 @dataclass(frozen=True, eq=False)

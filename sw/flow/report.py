@@ -205,7 +205,7 @@ def _quantize_row(q: dict, cfg) -> tuple[list, dict]:
 
 
 def _golden_row(g: dict, cfg) -> tuple[list, dict]:
-    a = g["agreement_all_1000"]
+    a = g["agreement_all"]
     return (["integer golden model (the deployed behaviour)", _pct(g["accuracy"]),
              f"same fold, {g['n_test']} fragments; equal to torch's integer logits on "
              f"{a['n'] - a['logit_mismatches']}/{a['n']} fragments, {g['memory_kib']:.2f} KiB"],

@@ -80,9 +80,9 @@ class Flow:
     @property
     def frags(self):
         if self._frags is None:
-            from ecg_alq.data.fragments import load_fragments
+            from ecg_alq.data.splits import evaluation_table
 
-            self._frags = load_fragments(self.config.train.data)
+            self._frags = evaluation_table(self.config.train.protocol, self.config.train.data)
         return self._frags
 
     def result(self, stage: str) -> dict:
@@ -178,7 +178,7 @@ def _golden_run(flow: Flow, folder: Path) -> dict:
 
     r = evaluate_run(flow.folder("quantize"), flow.frags, flow.config.train.data,
                      model_out=folder / "model.npz")
-    a = r["agreement_all_1000"]
+    a = r["agreement_all"]
     flow.log(f"  golden model: {100 * r['accuracy']:.2f} % on the {r['n_test']} test fragments; "
              f"against torch on all {a['n']} fragments: {a['logit_mismatches']} integer-logit "
              f"and {a['class_mismatches_float32']} class mismatches")

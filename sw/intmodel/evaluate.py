@@ -16,13 +16,14 @@ from ecg_alq.training import TrainConfig, split_for
 
 
 def evaluate_run(run: str | Path, frags: Fragments, data: str | None = None,
-                 model_out: str | Path | None = None) -> dict:
+                 model_out: str | Path | None = None, agree_on_test: bool = False) -> dict:
     """Export the quantized run folder ``run`` (its ``model.pt``) to ``model_out`` (default
-    ``run/golden.npz``), read the
-    file back and classify the run's test fold with the golden model alone (numpy integers);
-    compare the torch model with it on all fragments of ``frags`` (integer logits with torch in
+    ``run/golden.npz``), read the file back and classify the run's test fold with the golden
+    model alone (numpy integers); ``frags``: the run's protocol's table
+    (:func:`ecg_alq.data.splits.evaluation_table`). Compare the torch model with it on every
+    window of ``frags`` (only the test windows with ``agree_on_test``; integer logits with torch in
     float64, classes with torch in float32, as trained). Returns the test metrics (accuracy,
-    confusion, ...), ``agreement_all_1000``, honest ``memory_kib``, ``average_bits``, the proven
+    confusion, ...), ``agreement_all``, honest ``memory_kib``, ``average_bits``, the proven
     accumulator widths ``acc_bits`` and the golden model's seconds per fragment."""
     run = Path(run)
     model_out = Path(model_out or run / "golden.npz")
@@ -35,11 +36,12 @@ def evaluate_run(run: str | Path, frags: Fragments, data: str | None = None,
     pred = GoldenModel(model).classify(frags.x[split.test]) - 1
     seconds = time.perf_counter() - t0
     qnet, _ = load_alq_model(run / "model.pt")
-    agree = export.agreement(qnet, model, frags.x)
+    agree = export.agreement(qnet, model, frags.x[split.test] if agree_on_test else frags.x)
     mem = memory.count(model)
     return {"fold": cfg.fold, "protocol": cfg.protocol, "n_test": len(split.test),
             **classification_metrics(frags.label[split.test], pred),
+            "test_files": frags.file[split.test].tolist(), "test_predictions": (pred + 1).tolist(),
             "golden_seconds_per_fragment": seconds / max(1, len(split.test)),
-            "agreement_all_1000": {k: v for k, v in agree.items() if k != "golden_classes"},
+            "agreement_all": {k: v for k, v in agree.items() if k != "golden_classes"},
             "memory_kib": mem.kib, "average_bits": mem.average_bits,
             "acc_bits": [b.acc_bits for b in model_bounds(model)]}

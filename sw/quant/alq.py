@@ -62,6 +62,8 @@ class AlqConfig:
     distill: float = option(0.0, "weight of distillation from the float model (0: plain "
                             "cross-entropy, 1: only the teacher's soft labels)")
     temperature: float = option(2.0, "softmax temperature of the distillation loss")
+    samples_per_epoch: int = option(1024, "windows per epoch when the float model trained on "
+                                    "database windows (fragments: one pass over them)")
     seed: int = option(0, "seed of shuffling and augmentation")
     threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
 
@@ -78,9 +80,10 @@ class AlqConfig:
             problems.append(f"grouping must be one of {GROUPINGS}, got {self.grouping!r}")
         if not 0 < self.target_bits:
             problems.append(f"target_bits must be positive, got {self.target_bits}")
-        if self.rounds < 1 or self.batch_size < 1 or self.threads < 1 or min(
+        if min(self.rounds, self.batch_size, self.threads, self.samples_per_epoch) < 1 or min(
                 self.epoch_basis, self.epoch_coord, self.post_basis, self.post_coord) < 0:
-            problems.append("rounds, batch_size and threads must be >= 1, epoch counts >= 0")
+            problems.append("rounds, batch_size, threads and samples_per_epoch must be >= 1, "
+                            "epoch counts >= 0")
         if not (isinstance(self.act_bits, int) and 2 <= self.act_bits <= 16):
             problems.append(f"act_bits must be an integer from 2 to 16, got {self.act_bits!r}")
         if not (isinstance(self.alpha_bits, int) and 2 <= self.alpha_bits <= 24):

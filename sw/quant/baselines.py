@@ -53,6 +53,8 @@ class BaselineConfig:
     lr: float = option(3e-4, "Adam learning rate, cosine decay to 0 (ALQ's lr)")
     batch_size: int = option(16, "mini-batch size")
     label_smoothing: float = option(0.1, "cross-entropy label smoothing (ALQ's default)")
+    samples_per_epoch: int = option(1024, "windows per epoch when the float model trained on "
+                                    "database windows (fragments: one pass over them)")
     seed: int = option(0, "seed of shuffling, augmentation and dropout")
     threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
 
@@ -68,8 +70,8 @@ class BaselineConfig:
             problems.append(f"weight_bits must be 1..8, got {self.weight_bits}")
         if not 2 <= self.act_bits <= 16 or not 2 <= self.alpha_bits <= 24:
             problems.append("act_bits must be 2..16 and alpha_bits 2..24")
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.threads < 1:
-            problems.append("epochs, batch_size, threads and lr must be positive")
+        if min(self.epochs, self.batch_size, self.threads, self.samples_per_epoch) < 1 or self.lr <= 0:
+            problems.append("epochs, batch_size, threads, samples_per_epoch and lr must be positive")
         if problems:
             raise EcgAlqError("bad baseline config: " + "; ".join(problems))
 
@@ -160,7 +162,7 @@ def train_baseline(checkpoint: str | Path, cfg: BaselineConfig, out: str | Path,
         parametrize.register_parametrization(m, "weight", q)
     latent = [m.parametrizations.weight.original for m in mods]
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    data_set = p.training_set()
+    data_set = p.training_set(cfg.samples_per_epoch)
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     t0, history = time.perf_counter(), []

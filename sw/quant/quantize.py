@@ -39,9 +39,9 @@ import torch
 
 from ecg_alq import atomic, plots
 from ecg_alq.checkpoint import alq_model_payload, load_checkpoint, load_float_model, save_checkpoint
-from ecg_alq.augment import TrainingSet
-from ecg_alq.data.fragments import Fragments, load_fragments
-from ecg_alq.data.splits import PROTOCOL_TEXT, Split
+from ecg_alq.augment import PoolTrainingSet, TrainingSet
+from ecg_alq.data.fragments import Fragments
+from ecg_alq.data.splits import PROTOCOL_TEXT, Split, evaluation_table
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.preprocess import model_input
@@ -80,7 +80,7 @@ class Prepared:
     train_cfg: TrainConfig
     frags: Fragments
     split: Split
-    x_all: torch.Tensor  #: float (1000, 1, 3600) model inputs of all fragments
+    x_all: torch.Tensor  #: float (N, 1, 3600) model inputs of every window of ``frags``
     qnet: QuantCnn
     float_test: float  #: test accuracy of the float model
     calibrated_test: float  #: test accuracy with integer activations, weights still float
@@ -88,8 +88,12 @@ class Prepared:
     def accuracy(self, rows: np.ndarray) -> float:
         return _accuracy(self.qnet, self.x_all[rows], self.frags.label[rows])
 
-    def training_set(self) -> TrainingSet:
-        return training_set(self.train_cfg, self.frags, self.split, self.x_all)
+    def training_set(self, samples: int) -> TrainingSet | PoolTrainingSet:
+        """The float run's training windows; database windows: ``samples`` drawn per epoch."""
+        data = training_set(self.train_cfg, self.frags, self.split, self.x_all)
+        if isinstance(data, PoolTrainingSet):
+            data = dataclasses.replace(data, samples=samples)
+        return data
 
 
 def settings_of(checkpoint: str | Path, config: object, data: str | None) -> tuple[dict, TrainConfig]:
@@ -136,7 +140,7 @@ def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed:
     training rows; torch uses ``threads`` CPU threads from here on."""
     torch.set_num_threads(threads)
     net = load_float_model(checkpoint)
-    frags = load_fragments(train_cfg.data)
+    frags = evaluation_table(train_cfg.protocol, train_cfg.data)
     split = split_for(train_cfg, frags)
     x_all = model_input(frags.x)
     torch.manual_seed(seed)
@@ -224,7 +228,7 @@ def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str 
             + " ".join(f"{b:.2f}" for b in row["layer_bits"]))
 
     validate = (lambda: p.accuracy(p.split.val)) if len(p.split.val) else None
-    history = alq.run(p.training_set(), validate, log=report)
+    history = alq.run(p.training_set(cfg.samples_per_epoch), validate, log=report)
     seconds = time.perf_counter() - t0
     atomic.write_json(out / "history.json", history)
     plots.bits_trajectory(history, labels([s.spec for s in alq.layers]), out / "bits_trajectory.png",

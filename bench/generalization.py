@@ -1,0 +1,234 @@
+"""The headline comparison of issue 15: training recipes and quantizers under the three protocols,
+every fold with several seeds, the integer golden model tested, paired tests between them.
+
+    .venv/bin/python bench/generalization.py [--protocols window,block,record] [--folds 0-9]
+        [--seeds 0-2] [--configs new,today,...] [--split-seed 2026] [--workers 2] [--collect-only]
+
+A *configuration* is a float training recipe (``bench/recipes.py``) plus a quantizer (ALQ or a
+uniform baseline at 8-bit activations). Per (protocol, configuration, seed, fold): the float run
+(shared by configurations with the same recipe), the quantized run and the golden model's test
+predictions, under ``runs/generalization/split-SEED/PROTOCOL/...``; each finished step is read
+back, so an interrupted sweep resumes. Jobs run fold by fold (seed 0 first), so partial results
+are balanced ones.
+
+The split seed 2026 is fresh: the recipes were tuned on folds of seed 2018, on validation data.
+Comparisons (:mod:`ecg_alq.stats`): exact McNemar on the pooled per-window golden predictions
+(every fold and seed both configurations finished), sign-flip permutation test on the per-run
+accuracies, Holm-corrected over the comparisons of a protocol.
+
+Writes ``bench/results/generalization.json`` and regenerates ``docs/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ecg_alq import atomic, stats
+from ecg_alq.classes import CLASS_NAMES
+from ecg_alq.cli import parse_folds
+from ecg_alq.data.splits import PROTOCOL_TEXT, evaluation_table, subject_of
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+COMMAND = ".venv/bin/python bench/generalization.py"
+FRESH_SPLIT_SEED = 2026
+
+ALQ = ("alq", {"target_bits": 1.2})
+#: name -> (float recipe of bench/recipes.py, (quantizer kind, its settings))
+CONFIGS: dict[str, tuple[str, tuple[str, dict]]] = {
+    "new": ("database-aux", ALQ),
+    "today": ("fragments", ALQ),
+    "new-uniform-1": ("database-aux", ("baseline", {"method": "uniform", "weight_bits": 1})),
+    "new-uniform-2": ("database-aux", ("baseline", {"method": "uniform", "weight_bits": 2})),
+    "new-uniform-3": ("database-aux", ("baseline", {"method": "uniform", "weight_bits": 3})),
+}
+#: the comparisons of each table: (a, b)
+COMPARISONS = [("new", "today"), ("new", "new-uniform-1"), ("new", "new-uniform-2"),
+               ("new", "new-uniform-3")]
+
+
+def applicable(config: str, protocol: str) -> bool:
+    from recipes import applicable as recipe_applicable  # bench/ is the script's folder
+
+    return recipe_applicable(CONFIGS[config][0], protocol)
+
+
+def folders(runs: Path, split_seed: int, protocol: str, config: str, seed: int, fold: int):
+    base = runs / f"split-{split_seed}" / protocol
+    recipe = CONFIGS[config][0]
+    return (base / f"float-{recipe}" / f"seed-{seed}" / f"fold-{fold}",
+            base / config / f"seed-{seed}" / f"fold-{fold}")
+
+
+def run_one(runs: Path, split_seed: int, protocol: str, config: str, seed: int, fold: int,
+            data: str | None) -> dict:
+    """Float run, quantized run and golden evaluation of one (configuration, seed, fold)."""
+    import torch
+
+    from recipes import recipe_config  # bench/ is the script's folder
+
+    from ecg_alq.intmodel.evaluate import evaluate_run
+    from ecg_alq.quant.alq import AlqConfig
+    from ecg_alq.quant.baselines import BaselineConfig, train_baseline
+    from ecg_alq.quant.quantize import quantize
+    from ecg_alq.training import train
+
+    torch.set_num_threads(1)
+    float_dir, quant_dir = folders(runs, split_seed, protocol, config, seed, fold)
+    golden = quant_dir / "golden.json"
+    if golden.exists():
+        return json.loads(golden.read_text())
+    recipe, (kind, settings) = CONFIGS[config]
+    train(recipe_config(recipe, protocol, fold, seed, split_seed, data), float_dir, resume=True)
+    quiet = lambda *_: None  # noqa: E731
+    if kind == "alq":
+        quantize(float_dir / "model.pt", AlqConfig(**settings, seed=seed), quant_dir, data, quiet)
+    else:
+        train_baseline(float_dir / "model.pt", BaselineConfig(**settings, seed=seed), quant_dir,
+                       data=data, log=quiet)
+    result = evaluate_run(quant_dir, evaluation_table(protocol, data), data, agree_on_test=True)
+    result |= {"config": config, "seed": seed, "split_seed": split_seed}
+    atomic.write_json(golden, result)
+    return result
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--protocols", default="window,block,record")
+    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--folds", type=parse_folds, default=list(range(10)))
+    p.add_argument("--seeds", type=parse_folds, default=[0, 1, 2])
+    p.add_argument("--split-seed", type=int, default=FRESH_SPLIT_SEED)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--runs", type=Path, default=REPO / "runs" / "generalization")
+    p.add_argument("--data", default=None)
+    p.add_argument("--collect-only", action="store_true")
+    args = p.parse_args(argv)
+    protocols, configs = args.protocols.split(","), args.configs.split(",")
+    unknown = set(configs) - set(CONFIGS)
+    if unknown:
+        p.error(f"unknown configurations {sorted(unknown)}; known: {', '.join(CONFIGS)}")
+    if not args.collect_only:
+        jobs = [(pr, c, s, k) for s in args.seeds for k in args.folds for pr in protocols
+                for c in configs if applicable(c, pr)]
+        t0 = time.time()
+        with cf.ProcessPoolExecutor(args.workers) as pool:
+            futures = {pool.submit(run_one, args.runs, args.split_seed, *job, args.data): job
+                       for job in jobs}
+            for i, fut in enumerate(cf.as_completed(futures), 1):
+                pr, c, s, k = futures[fut]
+                r = fut.result()
+                print(f"[{i}/{len(jobs)} {time.time() - t0:.0f} s] {pr} {c} seed {s} fold {k}: "
+                      f"golden {100 * r['accuracy']:.1f} % at {r['memory_kib']:.2f} KiB", flush=True)
+    write_results(args.runs, args.split_seed, protocols, args.data)
+    return 0
+
+
+def _finished(runs: Path, split_seed: int, protocol: str, config: str) -> dict:
+    """(seed, fold) -> golden result of every finished run of a configuration."""
+    out = {}
+    for path in (runs / f"split-{split_seed}" / protocol / config).glob("seed-*/fold-*/golden.json"):
+        r = json.loads(path.read_text())
+        out[(r["seed"], r["fold"])] = r
+    return out
+
+
+def _correct(r: dict, table) -> np.ndarray:
+    where = {f: i for i, f in enumerate(table.file)}
+    rows = np.array([where[f] for f in r["test_files"]])
+    return np.asarray(r["test_predictions"]) == table.class_id[rows]
+
+
+def summarize(protocol: str, config: str, results: dict, table) -> dict:
+    runs = [results[k] for k in sorted(results)]
+    acc = [r["accuracy"] for r in runs]
+    mean, std = stats.mean_std(acc)
+    per_class, subjects = _per_class(runs, table)
+    out = {"config": config, "recipe": CONFIGS[config][0], "quantizer": CONFIGS[config][1],
+           "runs": len(runs), "seeds": sorted({s for s, _ in results}),
+           "folds": sorted({k for _, k in results}),
+           "accuracy_mean": mean, "accuracy_std": std,
+           "balanced_accuracy_mean": float(np.mean([r["balanced_accuracy"] for r in runs])),
+           "macro_f1_mean": float(np.mean([r["macro_f1"] for r in runs])),
+           "memory_kib_mean": float(np.mean([r["memory_kib"] for r in runs])),
+           "memory_kib_max": float(np.max([r["memory_kib"] for r in runs])),
+           "average_bits_mean": float(np.mean([r["average_bits"] for r in runs])),
+           "per_class": per_class}
+    if protocol == "record":
+        for n in (2, 5):
+            keep = [c for c, s in subjects.items() if s >= n]
+            hits = sum(per_class[c]["correct"] for c in keep)
+            total = sum(per_class[c]["windows"] for c in keep)
+            out[f"accuracy_classes_in_{n}_subjects"] = hits / total if total else None
+            out[f"classes_in_{n}_subjects"] = keep
+    return out
+
+
+def _per_class(runs: list[dict], table) -> tuple[dict, dict]:
+    """Per class: windows tested (over all runs), correct ones, recall, and subjects."""
+    where = {f: i for i, f in enumerate(table.file)}
+    per_class, subjects = {}, {}
+    for cid, name in enumerate(CLASS_NAMES, start=1):
+        subjects[name] = len(np.unique(subject_of(table.record[table.class_id == cid])))
+    for r in runs:
+        rows = np.array([where[f] for f in r["test_files"]])
+        truth, pred = table.class_id[rows], np.asarray(r["test_predictions"])
+        for cid, name in enumerate(CLASS_NAMES, start=1):
+            c = per_class.setdefault(name, {"windows": 0, "correct": 0, "subjects": subjects[name]})
+            c["windows"] += int((truth == cid).sum())
+            c["correct"] += int(((truth == cid) & (pred == cid)).sum())
+    for c in per_class.values():
+        c["recall"] = c["correct"] / c["windows"] if c["windows"] else None
+    return per_class, subjects
+
+
+def compare(a: str, b: str, res_a: dict, res_b: dict, table) -> dict | None:
+    """Paired tests of a against b over the (seed, fold) runs both finished."""
+    both = sorted(set(res_a) & set(res_b))
+    if not both:
+        return None
+    ca = np.concatenate([_correct(res_a[k], table) for k in both])
+    cb = np.concatenate([_correct(res_b[k], table) for k in both])
+    diffs = [res_a[k]["accuracy"] - res_b[k]["accuracy"] for k in both]
+    return {"a": a, "b": b, "runs": len(both), "accuracy_a": float(ca.mean()),
+            "accuracy_b": float(cb.mean()), "difference": float(ca.mean() - cb.mean()),
+            "mcnemar": stats.mcnemar(ca, cb), "sign_flip_p": stats.sign_flip(diffs)}
+
+
+def write_results(runs: Path, split_seed: int, protocols: list[str], data: str | None) -> dict:
+    path = BENCH / "results" / "generalization.json"
+    body = json.loads(path.read_text()) if path.exists() else {}
+    body |= {"command": COMMAND, "split_seed": split_seed,
+             "configs": {k: {"recipe": r, "quantizer": q} for k, (r, q) in CONFIGS.items()}}
+    body.setdefault("protocols", {})
+    for pr in protocols:
+        table = evaluation_table(pr, data)
+        results = {c: _finished(runs, split_seed, pr, c) for c in CONFIGS}
+        configs = {c: summarize(pr, c, res, table) for c, res in results.items() if res}
+        tests = [t for a, b in COMPARISONS if a in configs and b in configs
+                 if (t := compare(a, b, results[a], results[b], table))]
+        for t, p_adj in zip(tests, stats.holm([t["mcnemar"]["p"] for t in tests])):
+            t["mcnemar"]["p_holm"] = p_adj
+            t["verdict"] = stats.verdict(t["a"], t["b"], t["difference"], p_adj)
+        body["protocols"][pr] = {"description": PROTOCOL_TEXT[pr], "configs": configs,
+                                 "comparisons": tests}
+        for c, s in configs.items():
+            print(f"{pr} {c}: {100 * s['accuracy_mean']:.2f} +- {100 * s['accuracy_std']:.2f} % "
+                  f"({s['runs']} runs), {s['memory_kib_mean']:.2f} KiB")
+        for t in tests:
+            print(f"{pr} {t['a']} vs {t['b']}: {100 * t['difference']:+.2f} points over "
+                  f"{t['runs']} runs, McNemar p = {t['mcnemar']['p']:.3g} (Holm "
+                  f"{t['mcnemar']['p_holm']:.3g}): {t['verdict']}")
+    atomic.write_json(path, body)
+    return body
+
+
+if __name__ == "__main__":
+    sys.exit(main())

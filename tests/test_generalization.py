@@ -1,0 +1,84 @@
+"""Training on database windows: class-balanced draws, the beat-type head that never reaches the
+model file, and the paired statistics used to compare configurations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import binomtest
+
+from ecg_alq import stats
+from ecg_alq.checkpoint import load_checkpoint
+from ecg_alq.data.pool import BEAT_TYPES, beat_targets, build_pool
+from ecg_alq.data.splits import fold_split, make_folds
+from ecg_alq.model import EcgCnn
+from ecg_alq.training import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def block_pool(database, grid):
+    split = fold_split(grid, make_folds(grid, "block"), 0, 0.1, 2018, "block")
+    return build_pool(database, "block", grid, split, 10, 50)
+
+
+def test_class_balance_exponent_controls_the_draws(block_pool):
+    counts = block_pool.class_counts()
+    assert counts.min() > 0 and counts.max() / counts.min() > 100
+    gen = torch.Generator().manual_seed(0)
+    for balance in (0.0, 0.5, 1.0):
+        drawn = np.bincount(block_pool.label[block_pool.draw(40_000, balance, gen)], minlength=18)[1:]
+        expect = block_pool.class_weights(balance) * 40_000
+        assert np.allclose(drawn, expect, rtol=0.15, atol=60), (balance, drawn, expect)
+
+
+def test_beat_targets_put_each_annotated_beat_in_its_slice(block_pool):
+    idx = np.arange(0, len(block_pool), len(block_pool) // 50)
+    targets = beat_targets(block_pool, idx, 54)
+    for row, i in enumerate(idx):
+        rec, s = block_pool.records[block_pool.rec[i]], block_pool.start[i]
+        inside = (rec.beats.sample >= s) & (rec.beats.sample < s + 3600)
+        kinds = {BEAT_TYPES.get(str(b), 0) for b in rec.beat_symbol[inside]}
+        assert set(targets[row][targets[row] > 0].tolist()) <= kinds
+        # beats 185 ms apart or more land in different slices: as many marks as beats, nearly
+        assert abs(int((targets[row] > 0).sum()) - int(inside.sum())) <= 2
+
+
+def test_the_beat_head_trains_but_never_reaches_the_model_file(tmp_path):
+    cfg = TrainConfig(protocol="block", windows="database", epochs=2, samples_per_epoch=64,
+                      aux_weight=0.5, batch_size=16, progress=False)
+    metrics = train(cfg, tmp_path)
+    assert metrics["protocol"] == "block" and metrics["n_test"] > 500
+    state = load_checkpoint(tmp_path / "model.pt")["state_dict"]
+    assert set(state) == set(EcgCnn().state_dict())  # exactly the network, no head
+    assert "beat_head" in load_checkpoint(tmp_path / "last.pt")  # resumable with its head
+
+
+def test_block_protocol_refuses_fragment_windows():
+    from ecg_alq.errors import EcgAlqError
+
+    with pytest.raises(EcgAlqError, match="block protocol trains on database windows"):
+        TrainConfig(protocol="block").validate()
+    with pytest.raises(EcgAlqError, match="beat-type head needs database windows"):
+        TrainConfig(aux_weight=0.3).validate()
+
+
+def test_mcnemar_is_the_exact_binomial_test_of_the_discordant_windows():
+    rng = np.random.default_rng(1)
+    a, b = rng.random(500) < 0.9, rng.random(500) < 0.85
+    r = stats.mcnemar(a, b)
+    assert (r["a_only"], r["b_only"]) == (int((a & ~b).sum()), int((~a & b).sum()))
+    assert r["p"] == pytest.approx(binomtest(r["a_only"], r["a_only"] + r["b_only"]).pvalue)
+    assert stats.mcnemar(a, a)["p"] == 1.0
+    with pytest.raises(ValueError):
+        stats.mcnemar(a, b[:10])
+
+
+def test_sign_flip_holm_and_verdicts():
+    assert stats.sign_flip([0.01] * 5) == pytest.approx(2 / 32)  # all 32 patterns enumerated
+    assert stats.sign_flip([0.02, -0.02, 0.02, -0.02]) == 1.0
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert stats.verdict("new", "old", 0.02, 0.01) == "new ahead"
+    assert stats.verdict("new", "old", -0.02, 0.01) == "old ahead"
+    assert stats.verdict("new", "old", 0.05, 0.2) == "no significant difference"
+    assert stats.mean_std([0.9, 0.92, 0.94]) == pytest.approx((0.92, 0.02))  # ddof = 1
