@@ -41,17 +41,20 @@ COMMAND = ".venv/bin/python bench/generalization.py"
 FRESH_SPLIT_SEED = 2026
 
 ALQ = ("alq", {"target_bits": 1.2})
+RECIPE = "database-aux"  #: the float recipe chosen on validation data (bench/recipes.py)
 #: name -> (float recipe of bench/recipes.py, (quantizer kind, its settings))
 CONFIGS: dict[str, tuple[str, tuple[str, dict]]] = {
-    "new": ("database-aux", ALQ),
-    "today": ("fragments", ALQ),
-    "new-uniform-1": ("database-aux", ("baseline", {"method": "uniform", "weight_bits": 1})),
-    "new-uniform-2": ("database-aux", ("baseline", {"method": "uniform", "weight_bits": 2})),
-    "new-uniform-3": ("database-aux", ("baseline", {"method": "uniform", "weight_bits": 3})),
+    "alq": (RECIPE, ALQ),
+    "alq-today-recipe": ("fragments", ALQ),
+    "alq-gradual": (RECIPE, ("alq", {"target_bits": 1.2, "rounds": 8, "pr": 0.3,
+                                     "epoch_basis": 5, "epoch_coord": 6})),
+    "uniform-1": (RECIPE, ("baseline", {"method": "uniform", "weight_bits": 1})),
+    "uniform-2": (RECIPE, ("baseline", {"method": "uniform", "weight_bits": 2})),
+    "uniform-3": (RECIPE, ("baseline", {"method": "uniform", "weight_bits": 3})),
 }
+HEADLINE = "alq"
 #: the comparisons of each table: (a, b)
-COMPARISONS = [("new", "today"), ("new", "new-uniform-1"), ("new", "new-uniform-2"),
-               ("new", "new-uniform-3")]
+COMPARISONS = [(HEADLINE, c) for c in CONFIGS if c != HEADLINE]
 
 
 def applicable(config: str, protocol: str) -> bool:
@@ -94,7 +97,9 @@ def run_one(runs: Path, split_seed: int, protocol: str, config: str, seed: int, 
         train_baseline(float_dir / "model.pt", BaselineConfig(**settings, seed=seed), quant_dir,
                        data=data, log=quiet)
     result = evaluate_run(quant_dir, evaluation_table(protocol, data), data, agree_on_test=True)
-    result |= {"config": config, "seed": seed, "split_seed": split_seed}
+    quant = json.loads((quant_dir / "metrics.json").read_text())
+    result |= {"config": config, "seed": seed, "split_seed": split_seed,
+               "val_accuracy": quant.get("val_accuracy")}
     atomic.write_json(golden, result)
     return result
 
@@ -158,6 +163,7 @@ def summarize(protocol: str, config: str, results: dict, table) -> dict:
            "balanced_accuracy_mean": float(np.mean([r["balanced_accuracy"] for r in runs])),
            "macro_f1_mean": float(np.mean([r["macro_f1"] for r in runs])),
            "memory_kib_mean": float(np.mean([r["memory_kib"] for r in runs])),
+           "val_accuracy_mean": float(np.mean([r["val_accuracy"] for r in runs])),
            "memory_kib_max": float(np.max([r["memory_kib"] for r in runs])),
            "average_bits_mean": float(np.mean([r["average_bits"] for r in runs])),
            "per_class": per_class}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import dataclasses
 import json
 import sys
 import time
@@ -42,6 +41,8 @@ RECIPES: dict[str, dict] = {
     "database-natural": DATABASE | {"class_balance": 1.0},
     "database-uniform": DATABASE | {"class_balance": 0.0},
     "database-aux-long": DATABASE | {"aux_weight": 0.3, "epochs": 80},
+    "database-aux-20": DATABASE | {"aux_weight": 0.3, "epochs": 20},
+    "database-aux1-20": DATABASE | {"aux_weight": 1.0, "epochs": 20},
 }
 
 

@@ -127,6 +127,10 @@ class TrainingSet:
     def __len__(self) -> int:
         return len(self.y)
 
+    def describe(self) -> str:
+        return f"{len(self.y)} fragments" + (
+            f", re-cut by up to +-{self.context.max_shift} samples" if self.context else "")
+
     def batches(self, batch_size: int, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """One epoch in random order: (inputs (B, 1, 3600), targets (B,)) per step."""
         order = torch.randperm(len(self.y), generator=gen)
@@ -156,6 +160,10 @@ class PoolTrainingSet:
 
     def __len__(self) -> int:
         return self.samples
+
+    def describe(self) -> str:
+        return (f"{self.samples} per epoch drawn from {len(self.pool)} database windows, class "
+                f"balance {self.balance}")
 
     def batches(self, batch_size: int, gen: torch.Generator, beat_positions: int = 0):
         """One epoch: (inputs (B, 1, 3600), targets (B,)) per step, plus the beat-type targets

@@ -294,10 +294,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
         shown = {"val": f"{row['val_acc']:.3f}"} if "val_acc" in row else {}
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", **shown)
     bar.close()
-    return _finish(cfg, out, frags, split, state)
+    return _finish(cfg, out, frags, split, state, data.describe())
 
 
-def _finish(cfg: TrainConfig, out: Path, frags: Fragments, split: Split, state: dict) -> dict:
+def _finish(cfg: TrainConfig, out: Path, frags: Fragments, split: Split, state: dict,
+            training_windows: str) -> dict:
     model = EcgCnn()
     model.load_state_dict(state["best_model"])
     selected = next(h["epoch"] for h in state["history"] if h.get("selected"))
@@ -309,6 +310,7 @@ def _finish(cfg: TrainConfig, out: Path, frags: Fragments, split: Split, state: 
         "seed": cfg.seed,
         "split_seed": cfg.split_seed,
         "n_train": len(split.train),
+        "training_windows": training_windows,
         "n_val": len(split.val),
         "n_test": len(split.test),
         "selected_epoch": selected,

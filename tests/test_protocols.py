@@ -10,7 +10,6 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from ecg_alq.data.database import load_database
 from ecg_alq.data.pool import BLOCK_MARGIN, build_pool
 from ecg_alq.data.reserved import load_reserved
 from ecg_alq.data.splits import (all_split, block_of, fold_split, make_folds, manifest,
