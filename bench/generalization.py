@@ -41,7 +41,7 @@ COMMAND = ".venv/bin/python bench/generalization.py"
 FRESH_SPLIT_SEED = 2026
 
 ALQ = ("alq", {"target_bits": 1.2})
-RECIPE = "database-aux"  #: the float recipe chosen on validation data (bench/recipes.py)
+RECIPE = "database-aux-20"  #: the float recipe chosen on validation data (bench/recipes.py)
 #: name -> (float recipe of bench/recipes.py, (quantizer kind, its settings))
 CONFIGS: dict[str, tuple[str, tuple[str, dict]]] = {
     "alq": (RECIPE, ALQ),

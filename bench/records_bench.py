@@ -1,9 +1,14 @@
-"""Continuous-record classification of every MIT-BIH record with an MLII lead (issue 7): the
-shipped model on consecutive 10-s windows, compared with the annotations where they are clean.
+"""Continuous-record classification of every MIT-BIH record with an MLII lead: consecutive 10-s
+windows compared with the annotations where they are clean (reserved windows never classified).
 
     .venv/bin/python bench/records_bench.py [--out runs/records]
 
-Runs ``ecg-alq classify-record all`` (per-record CSV, JSON and timeline PNG in ``--out``),
+First, the windows no model saw: every labelled grid window of every record, classified by the
+``block``-protocol model of the fold that held it out (and everything within 10 s of it) from
+training, i.e. the shipped configuration cross-validated over whole records
+(``bench/generalization.py``, headline configuration, seed 0; all 10 folds must be finished).
+Then the shipped model itself: ``ecg-alq classify-record all`` (per-record CSV, JSON and
+timeline PNG in ``--out``),
 then ``ecg-alq classify-record RECORD --rtl`` on one whole record (``--rtl-record``, default 201;
 every window through the RTL in Verilator, pe 4 x simd 8, resumable per chunk in ``--rtl-out``),
 keeps the summary in ``bench/results/records.json``, copies record 201's timeline to
@@ -18,6 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ecg_alq import atomic
 from ecg_alq.cli import main as cli
 
@@ -26,11 +33,44 @@ REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/records_bench.py"
 
 
+def cross_validated(runs: Path, data: str | None, seed: int = 0) -> dict | None:
+    """Per record and pooled agreement of the block-protocol fold models on their test windows
+    (None until all 10 folds of ``seed`` are finished)."""
+    from generalization import FRESH_SPLIT_SEED, HEADLINE  # bench/ is the script's folder
+
+    from ecg_alq.continuous import agreement, pooled
+    from ecg_alq.data.splits import evaluation_table
+
+    folder = runs / f"split-{FRESH_SPLIT_SEED}" / "block" / HEADLINE / f"seed-{seed}"
+    files = sorted(folder.glob("fold-*/golden.json"))
+    if len(files) < 10:
+        return None
+    table = evaluation_table("block", data)
+    where = {f: i for i, f in enumerate(table.file)}
+    rows, predicted = [], []
+    for f in files:
+        r = json.loads(f.read_text())
+        rows += [where[name] for name in r["test_files"]]
+        predicted += r["test_predictions"]
+    rows, predicted = np.array(rows), np.array(predicted)
+    per_record = []
+    for rec in np.unique(table.record[rows]):
+        mine = table.record[rows] == rec
+        per_record.append({"record": str(rec), "cv": agreement(table.class_id[rows][mine],
+                                                               predicted[mine])})
+    return {"configuration": HEADLINE, "split_seed": FRESH_SPLIT_SEED, "seed": seed,
+            "source": str(folder.relative_to(REPO)) if folder.is_relative_to(REPO) else str(folder),
+            "pooled": pooled(per_record, "cv"),
+            "per_record": {r["record"]: {k: r["cv"][k] for k in ("windows", "agree")}
+                           for r in per_record}}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=REPO / "runs" / "records")
     p.add_argument("--rtl-record", default="201")
     p.add_argument("--rtl-out", type=Path, default=REPO / "runs" / "records-rtl")
+    p.add_argument("--cv-runs", type=Path, default=REPO / "runs" / "generalization")
     p.add_argument("--data", default=None)
     args = p.parse_args(argv)
     data = ["--data", args.data] if args.data else []
@@ -40,6 +80,7 @@ def main(argv=None) -> int:
         return status
     summary = json.loads((args.out / "summary.json").read_text())
     summary["command"] = COMMAND
+    summary["cross_validated"] = cross_validated(args.cv_runs, args.data)
     rtl = json.loads((args.rtl_out / f"{args.rtl_record}.json").read_text())
     golden = json.loads((args.out / f"{args.rtl_record}.json").read_text())
     summary["rtl_record"] = {"record": args.rtl_record, **rtl["rtl"],

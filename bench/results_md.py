@@ -449,7 +449,21 @@ def records_section(res: dict) -> list[str]:
 
     first = res["records"][0]
     a, u = res["all_clean"], res["unseen_clean"]
-    lines = ["## Continuous records: a monitor's view", "",
+    lines = ["## Continuous records: a monitor's view", ""]
+    cv = res.get("cross_validated")
+    if cv:
+        p = cv["pooled"]
+        lines += [f"**Windows no model saw** (`{res['command']}`): every labelled grid window of "
+                  f"every record (reserved windows excluded), classified by the `block`-protocol "
+                  f"golden model of the fold that kept it and everything within 10 s of it out "
+                  f"of training (configuration `{cv['configuration']}`, split seed "
+                  f"{cv['split_seed']}, seed {cv['seed']}): agreement **{share(p)}** of "
+                  f"{p['windows']} windows.", "",
+                  "| class | records | windows | agreement |", "|---|---|---|---|"]
+        for name, c in p["per_class"].items():
+            lines.append(f"| {name} | {c['records']} | {c['windows']} | {share(c)} |")
+        lines += ["", "The shipped model itself, on the same records:", ""]
+    lines += [
              f"Command: `{res['command']}` (`ecg-alq classify-record all`). Every record with an "
              f"MLII lead ({len(res['records'])}) cut into consecutive 10-s windows from its "
              f"start, classified by the golden model of `{first['model'].split('/')[-1]}`; "

@@ -186,15 +186,16 @@ def cmd_flow(args) -> int:
     from ecg_alq.boards.top import board
     from ecg_alq.flow import FlowConfig, run_flow
     from ecg_alq.quant.alq import AlqConfig
-    from ecg_alq.training import TrainConfig
+    from ecg_alq.training import GENERALIZING_RECIPE, TrainConfig
 
-    quick = {"epochs": 2, "limit": 100} if args.quick else {}
-    quick = {k: v for k, v in quick.items() if getattr(args, k) is None}
-    train = from_args(TrainConfig, args, **quick)
+    recipe = GENERALIZING_RECIPE | ({"epochs": 2, "samples_per_epoch": 128} if args.quick else {})
+    recipe = {k: v for k, v in recipe.items() if getattr(args, k) is None}
+    train = from_args(TrainConfig, args, **recipe)
     alq = {k: getattr(args, k) for k in ("target_bits", "grouping", "act_bits")
            if getattr(args, k) is not None}
     if args.quick:
-        alq |= {"rounds": 1, "epoch_basis": 1, "epoch_coord": 1, "top_k": 1.0, "pr": 0.9}
+        alq |= {"rounds": 1, "epoch_basis": 1, "epoch_coord": 1, "top_k": 1.0, "pr": 0.9,
+                "samples_per_epoch": 128}
     sim_fragments = args.sim_fragments if args.sim_fragments is not None else (
         2 if args.quick else 0)
     config = FlowConfig(train=train, alq=AlqConfig(**alq, threads=train.threads),
@@ -636,7 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="2: the board build runs beside the RTL simulation (default 2)")
     f.add_argument("--out", default=str(DEFAULT_RUNS / "flow"), help="run folder (default runs/flow)")
     f.add_argument("--quick", action="store_true",
-                   help="brief training (2 epochs on 100 fragments unless given), a one-round "
+                   help="brief training (2 epochs of 128 windows unless given), a one-round "
                    "ALQ and 2 simulated fragments: a smoke test of every stage")
     f.set_defaults(func=cmd_flow)
     return p

@@ -114,6 +114,11 @@ class TrainConfig:
 
 
 WINDOW_SOURCES = ("fragments", "database")
+#: the float recipe chosen for generalization on validation data (``bench/recipes.py``,
+#: docs/RESULTS.md): every allowed database window, the beat-type head, 20 epochs of 8192 windows.
+#: The flow and the shipped model use it; ``TrainConfig``'s own defaults stay today's recipe so
+#: that model files made before it keep their meaning.
+GENERALIZING_RECIPE = {"windows": "database", "aux_weight": 0.3, "epochs": 20}
 
 
 @torch.no_grad()

@@ -194,8 +194,10 @@ def write_report(flow, folder: Path) -> dict:
 def _train_row(r: dict, cfg) -> tuple[list, dict]:
     return ([f"float CNN ({paper.FLOAT_KIB} KiB)", _pct(r["accuracy"]),
              f"{r['protocol_description']}; test fold {r['fold']} of {cfg.train.n_folds} "
-             f"({r['n_test']} fragments, tested once); model selected on {r['n_val']} validation "
-             "windows of the training folds"], {"float_accuracy": r["accuracy"]})
+             f"({r['n_test']} windows, tested once); trained on "
+             f"{r.get('training_windows', str(r['n_train']) + ' fragments')}, selected on "
+             f"{r['n_val']} validation windows of the training folds"],
+            {"float_accuracy": r["accuracy"]})
 
 
 def _quantize_row(q: dict, cfg) -> tuple[list, dict]:
