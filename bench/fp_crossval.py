@@ -25,14 +25,13 @@ import torch
 from ecg_alq import atomic, config
 from ecg_alq.cli import parse_folds
 from ecg_alq.crossval import cross_validate
+from ecg_alq.data.splits import FRAGMENT_PROTOCOLS  # this recipe trains on fragments
 from ecg_alq.training import TrainConfig, train
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RECIPE = BENCH / "configs" / "fp.json"
 COMMAND = ".venv/bin/python bench/fp_crossval.py"
-#: this recipe trains on the fragments: the block protocol (grid windows) is bench/generalization.py's
-FRAGMENT_PROTOCOLS = ("window", "record")
 
 
 def _one(cfg: TrainConfig, out: Path) -> str:

@@ -12,9 +12,10 @@ back, so an interrupted sweep resumes. Jobs run fold by fold (seed 0 first), so 
 are balanced ones.
 
 The split seed 2026 is fresh: the recipes were tuned on folds of seed 2018, on validation data.
-Comparisons (:mod:`ecg_alq.stats`): exact McNemar on the pooled per-window golden predictions
-(every fold and seed both configurations finished), sign-flip permutation test on the per-run
-accuracies, Holm-corrected over the comparisons of a protocol.
+Comparisons (:mod:`ecg_alq.stats`), over the folds both configurations finished with the same
+seeds: per window (exact McNemar with one seed; with several, a sign-flip test of the per-window
+correctness averaged over seeds: windows, not runs, are the units), Holm-corrected over the
+comparisons of a protocol; and a sign-flip test over folds (seeds averaged per fold).
 
 Writes ``bench/results/generalization.json`` and regenerates ``docs/RESULTS.md``.
 """
@@ -145,10 +146,14 @@ def _finished(runs: Path, split_seed: int, protocol: str, config: str) -> dict:
     return out
 
 
-def _correct(r: dict, table) -> np.ndarray:
+def _rows(r: dict, table) -> np.ndarray:
+    """Rows of ``table`` of a run's test windows, in the run's order."""
     where = {f: i for i, f in enumerate(table.file)}
-    rows = np.array([where[f] for f in r["test_files"]])
-    return np.asarray(r["test_predictions"]) == table.class_id[rows]
+    return np.array([where[f] for f in r["test_files"]])
+
+
+def _correct(r: dict, table) -> np.ndarray:
+    return np.asarray(r["test_predictions"]) == table.class_id[_rows(r, table)]
 
 
 def summarize(protocol: str, config: str, results: dict, table) -> dict:
@@ -179,13 +184,11 @@ def summarize(protocol: str, config: str, results: dict, table) -> dict:
 
 def _per_class(runs: list[dict], table) -> tuple[dict, dict]:
     """Per class: windows tested (over all runs), correct ones, recall, and subjects."""
-    where = {f: i for i, f in enumerate(table.file)}
     per_class, subjects = {}, {}
     for cid, name in enumerate(CLASS_NAMES, start=1):
         subjects[name] = len(np.unique(subject_of(table.record[table.class_id == cid])))
     for r in runs:
-        rows = np.array([where[f] for f in r["test_files"]])
-        truth, pred = table.class_id[rows], np.asarray(r["test_predictions"])
+        truth, pred = table.class_id[_rows(r, table)], np.asarray(r["test_predictions"])
         for cid, name in enumerate(CLASS_NAMES, start=1):
             c = per_class.setdefault(name, {"windows": 0, "correct": 0, "subjects": subjects[name]})
             c["windows"] += int((truth == cid).sum())
@@ -196,16 +199,30 @@ def _per_class(runs: list[dict], table) -> tuple[dict, dict]:
 
 
 def compare(a: str, b: str, res_a: dict, res_b: dict, table) -> dict | None:
-    """Paired tests of a against b over the (seed, fold) runs both finished."""
-    both = sorted(set(res_a) & set(res_b))
-    if not both:
+    """Paired tests of ``a`` against ``b`` over the folds both finished with the same seeds:
+    per window (:func:`ecg_alq.stats.paired_windows`: exact McNemar with one seed) and per fold
+    (seeds averaged, then :func:`ecg_alq.stats.sign_flip`)."""
+    folds = sorted({k for _, k in res_a} & {k for _, k in res_b})
+    if not folds:
         return None
-    ca = np.concatenate([_correct(res_a[k], table) for k in both])
-    cb = np.concatenate([_correct(res_b[k], table) for k in both])
-    diffs = [res_a[k]["accuracy"] - res_b[k]["accuracy"] for k in both]
-    return {"a": a, "b": b, "runs": len(both), "accuracy_a": float(ca.mean()),
-            "accuracy_b": float(cb.mean()), "difference": float(ca.mean() - cb.mean()),
-            "mcnemar": stats.mcnemar(ca, cb), "sign_flip_p": stats.sign_flip(diffs)}
+    seeds = sorted(set.intersection(*({s for s, k in res if k == f}
+                                      for f in folds for res in (res_a, res_b))))
+    if not seeds:
+        return None
+    ca, cb, fold_diffs = [], [], []
+    for k in folds:
+        for s in seeds:
+            if res_a[(s, k)]["test_files"] != res_b[(s, k)]["test_files"]:
+                raise ValueError(f"fold {k} seed {s}: {a} and {b} tested different windows")
+        ca.append(np.stack([_correct(res_a[(s, k)], table) for s in seeds]))
+        cb.append(np.stack([_correct(res_b[(s, k)], table) for s in seeds]))
+        fold_diffs.append(float(ca[-1].mean() - cb[-1].mean()))
+    ca, cb = np.concatenate(ca, axis=1), np.concatenate(cb, axis=1)
+    return {"a": a, "b": b, "folds": folds, "seeds": seeds, "runs": len(folds) * len(seeds),
+            "accuracy_a": float(ca.mean()), "accuracy_b": float(cb.mean()),
+            "difference": float(ca.mean() - cb.mean()),
+            "windows_test": stats.paired_windows(ca, cb),
+            "sign_flip_folds_p": stats.sign_flip(fold_diffs)}
 
 
 def write_results(runs: Path, split_seed: int, protocols: list[str], data: str | None) -> dict:
@@ -220,8 +237,8 @@ def write_results(runs: Path, split_seed: int, protocols: list[str], data: str |
         configs = {c: summarize(pr, c, res, table) for c, res in results.items() if res}
         tests = [t for a, b in COMPARISONS if a in configs and b in configs
                  if (t := compare(a, b, results[a], results[b], table))]
-        for t, p_adj in zip(tests, stats.holm([t["mcnemar"]["p"] for t in tests])):
-            t["mcnemar"]["p_holm"] = p_adj
+        for t, p_adj in zip(tests, stats.holm([t["windows_test"]["p"] for t in tests])):
+            t["windows_test"]["p_holm"] = p_adj
             t["verdict"] = stats.verdict(t["a"], t["b"], t["difference"], p_adj)
         body["protocols"][pr] = {"description": PROTOCOL_TEXT[pr], "configs": configs,
                                  "comparisons": tests}
@@ -230,9 +247,13 @@ def write_results(runs: Path, split_seed: int, protocols: list[str], data: str |
                   f"({s['runs']} runs), {s['memory_kib_mean']:.2f} KiB")
         for t in tests:
             print(f"{pr} {t['a']} vs {t['b']}: {100 * t['difference']:+.2f} points over "
-                  f"{t['runs']} runs, McNemar p = {t['mcnemar']['p']:.3g} (Holm "
-                  f"{t['mcnemar']['p_holm']:.3g}): {t['verdict']}")
+                  f"{t['runs']} runs, {t['windows_test']['test']} p = "
+                  f"{t['windows_test']['p']:.3g} (Holm {t['windows_test']['p_holm']:.3g}): "
+                  f"{t['verdict']}")
     atomic.write_json(path, body)
+    from results_md import write_results_md  # bench/ is the script's folder
+
+    write_results_md()
     return body
 
 

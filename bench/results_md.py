@@ -501,15 +501,16 @@ def records_section(res: dict) -> list[str]:
 
 
 def _verdict_rows(tests: list[dict]) -> list[str]:
-    rows = ["| comparison | runs (fold x seed) | accuracy A | accuracy B | A - B | McNemar "
-            "(A only / B only) | p | p (Holm) | sign-flip p | verdict |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| comparison | folds x seeds | accuracy A | accuracy B | A - B | per-window test | "
+            "windows A / B better | p | p (Holm) | sign-flip over folds p | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in tests:
-        m = t["mcnemar"]
-        rows.append(f"| {t['a']} vs {t['b']} | {t['runs']} | {_pct(t['accuracy_a'])} | "
-                    f"{_pct(t['accuracy_b'])} | {100 * t['difference']:+.2f} points | "
+        m = t["windows_test"]
+        rows.append(f"| {t['a']} vs {t['b']} | {len(t['folds'])} x {len(t['seeds'])} | "
+                    f"{_pct(t['accuracy_a'])} | {_pct(t['accuracy_b'])} | "
+                    f"{100 * t['difference']:+.2f} points | {m['test']} | "
                     f"{m['a_only']} / {m['b_only']} | {m['p']:.3g} | {m['p_holm']:.3g} | "
-                    f"{t['sign_flip_p']:.3g} | **{t['verdict']}** |")
+                    f"{t['sign_flip_folds_p']:.3g} | **{t['verdict']}** |")
     return rows
 
 
@@ -521,10 +522,13 @@ def generalization_section(res: dict) -> list[str]:
              "the integer golden model (8-bit activations) on test windows; mean ± sample "
              "standard deviation (ddof = 1) over the finished fold x seed runs. Memory: the "
              "model file's honest count (every stored bit). Comparisons are paired on the same "
-             "folds, seeds and windows: exact McNemar on the pooled per-window predictions, "
-             "Holm-corrected over the table, and a sign-flip permutation test on per-run "
-             "accuracies; \"ahead\" only where the corrected McNemar p < 0.05.", ""]
+             "folds, seeds and windows: per window (exact McNemar with one seed; with several, "
+             "a sign-flip test of each window's correctness averaged over the seeds), "
+             "Holm-corrected over the table, and a sign-flip test over folds (seeds averaged per "
+             "fold); \"ahead\" only where the corrected per-window p < 0.05.", ""]
     for pr, body in res["protocols"].items():
+        if not body["configs"]:
+            continue
         lines += [f"### `{pr}`: {body['description']}", "",
                   "| configuration | float recipe | quantizer | runs | accuracy | balanced "
                   "accuracy | macro-F1 | honest memory |", "|---|---|---|---|---|---|---|---|"]
@@ -533,7 +537,7 @@ def generalization_section(res: dict) -> list[str]:
             q = (f"ALQ {settings.get('target_bits')} bits" if kind == "alq"
                  else f"{settings.get('method')} {settings.get('weight_bits', 1)}-bit")
             lines.append(f"| {c} | {sm['recipe']} | {q} | {sm['runs']} | "
-                         f"{_pct(sm['accuracy_mean'], sm['accuracy_std'])} | "
+                         f"{_pct(sm['accuracy_mean'], sm['accuracy_std']) if sm['runs'] > 1 else _pct(sm['accuracy_mean']) + ' (1 run)'} | "
                          f"{_pct(sm['balanced_accuracy_mean'])} | {_pct(sm['macro_f1_mean'])} | "
                          f"{sm['memory_kib_mean']:.2f} KiB |")
         if pr == "record":

@@ -11,13 +11,14 @@ sample is ever trained on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 import torch
 
 from ecg_alq.data.fragments import FRAGMENT_LENGTH, Fragments
 from ecg_alq.data.mitdb import read_record
+from ecg_alq.errors import EcgAlqError
 from ecg_alq.preprocess import model_input
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ def context_windows(
                 left = max(left, b + FRAGMENT_LENGTH - start)
             elif b >= start + FRAGMENT_LENGTH:  # after
                 right = min(right, b - FRAGMENT_LENGTH - start)
+            else:
+                raise EcgAlqError(f"training fragment {frags.file[r]} overlaps a held-out or "
+                                  f"reserved window of record {record} at sample {b}")
         left, right = min(left, 0), max(right, 0)
         lo[i], hi[i] = left, right
         a = start + left
@@ -140,6 +144,15 @@ class TrainingSet:
             yield scale_and_shift(xb, self.scale, self.shift_max, gen), self.y[idx]
 
 
+class BeatBatch(NamedTuple):
+    """A mini-batch with beat annotations: inputs (B, 1, 3600), rhythm targets (B,), beat-type
+    targets (B, positions)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    beats: torch.Tensor
+
+
 @dataclass(frozen=True)
 class PoolTrainingSet:
     """Training windows drawn from the whole database (:class:`ecg_alq.data.pool.WindowPool`):
@@ -166,8 +179,9 @@ class PoolTrainingSet:
                 f"balance {self.balance}")
 
     def batches(self, batch_size: int, gen: torch.Generator, beat_positions: int = 0):
-        """One epoch: (inputs (B, 1, 3600), targets (B,)) per step, plus the beat-type targets
-        (B, ``beat_positions``) of :func:`ecg_alq.data.pool.beat_targets` when asked for."""
+        """One epoch: (inputs (B, 1, 3600), targets (B,)) per step; with ``beat_positions`` a
+        :class:`BeatBatch` that adds the beat-type targets (B, ``beat_positions``) of
+        :func:`ecg_alq.data.pool.beat_targets`."""
         from ecg_alq.data.pool import beat_targets
 
         for i in range(0, self.samples, batch_size):
@@ -175,6 +189,6 @@ class PoolTrainingSet:
             xb = scale_and_shift(model_input(self.pool.windows(idx)), self.scale, self.shift_max, gen)
             yb = torch.from_numpy(self.pool.label[idx] - 1)
             if beat_positions:
-                yield xb, yb, torch.from_numpy(beat_targets(self.pool, idx, beat_positions))
+                yield BeatBatch(xb, yb, torch.from_numpy(beat_targets(self.pool, idx, beat_positions)))
             else:
                 yield xb, yb

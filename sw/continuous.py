@@ -6,11 +6,12 @@ are compared with the record's annotations where those name one class without do
 **Reference class of a window**: the rules of :mod:`ecg_alq.data.labels` (one rule set for
 training, evaluation and this command), or not scored when the annotations do not decide.
 
-**Seen windows.** The fragments are slices of these records, so a window can overlap fragments
-the model was trained on (including the training augmentation's +-``context_shift`` samples
-around each). Agreement is reported for all clean windows and for the *unseen* ones, which
-overlap no trained fragment; those are still from patients the model was trained on (the
-window protocol's situation, not the inter-patient one).
+**Seen windows.** A window can overlap windows the model was trained on (fragments with the
+augmentation's +-``context_shift`` samples, or the database windows its fold allowed). Agreement
+is reported for all clean windows and for the *unseen* ones, which overlap no trained window;
+those are still from patients the model was trained on. A model trained on every labelled
+database window leaves no labelled window unseen: its figure on unseen windows is the block
+protocol's cross-validation (``bench/records_bench.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 
 from ecg_alq.classes import CLASS_NAMES
 from ecg_alq.data.labels import REASONS, categorize, labels_at
-from ecg_alq.data.splits import evaluation_table
 from ecg_alq.data.mitdb import Record
+from ecg_alq.data.splits import evaluation_table
+from ecg_alq.errors import EcgAlqError
 
 WINDOW = 3600  #: samples per window (10 s at 360 Hz)
 
@@ -73,17 +75,20 @@ def seen_mask(record_name: str, starts: np.ndarray, model, data: str | None) -> 
     frags = evaluation_table(cfg.protocol, data)
     split = split_for(cfg, frags)
     run = f"{cfg.protocol} protocol" + ("" if cfg.protocol == "all" else f", fold {cfg.fold}")
-    rows = np.concatenate([split.train, split.val])
+    database = cfg.windows == "database"
+    # fragments: the training and validation rows, re-cut by the context shift; database
+    # windows: the validation rows as they are, and the fold's pool
+    rows = split.val if database else np.concatenate([split.train, split.val])
+    margin = 0 if database else cfg.context_shift
     mine = rows[frags.record[rows] == int(record_name)]
-    lo, hi = frags.start_sample[mine] - cfg.context_shift, frags.start_sample[mine] + WINDOW
-    hi = hi + cfg.context_shift
+    lo, hi = frags.start_sample[mine] - margin, frags.start_sample[mine] + WINDOW + margin
     starts = np.asarray(starts)
     seen = ((starts[:, None] < hi[None, :]) & (starts[:, None] + WINDOW > lo[None, :])).any(axis=1)
-    if cfg.windows == "database":
+    if database:
         seen |= _near_pool(record_name, starts, cfg, frags, split, data)
         how = f"trained on every window its pool allows ({run}) and its validation windows"
     elif training:
-        how = (f"trained on {len(rows)} fragments ({run}), +-{cfg.context_shift} samples")
+        how = f"trained on {len(rows)} fragments ({run}), +-{margin} samples"
     else:
         how = "no training provenance in the model file: every fragment counted as trained on"
     return seen, how
@@ -140,6 +145,9 @@ def classify_record(name: str, model_path: str | Path | None = None, data: str |
     wins = windows_of(record)[:max_windows]
     starts = np.array([w.start for w in wins])
     reserved = reserved_windows(name, starts, len(record.signal), data)
+    if reserved.all():
+        raise EcgAlqError(f"record {name}: every window asked for is reserved for the external "
+                          "check (reserved_windows.csv); ask for more windows")
     x = np.stack([record.signal[s: s + WINDOW] for s in starts[~reserved]])
     golden = GoldenModel(model).logits(x)
     predicted = np.zeros(len(wins), dtype=np.int64)  # 0: reserved, never classified
@@ -155,17 +163,25 @@ def classify_record(name: str, model_path: str | Path | None = None, data: str |
     result |= {"training_overlap": how, "windows_seen": int(seen.sum()),
                "all_clean": agreement(reference, predicted),
                "unseen_clean": agreement(reference, predicted, ~seen),
-               "windows": [{"index": k, "start_sample": w.start, "start_s": w.start / record.fs,
-                            "predicted": CLASS_NAMES[int(p) - 1] if p else "",
-                            "reference": CLASS_NAMES[r - 1] if r else "",
-                            "why_not_scored": RESERVED if v else "" if r else w.reason,
-                            "rhythm": w.rhythm, "rhythm_changes": ";".join(w.changes),
-                            "beats": " ".join(f"{s}:{c}" for s, c in sorted(w.beats.items())),
-                            "overlaps_training": bool(s)}
-                           for k, (w, p, r, s, v) in enumerate(zip(wins, predicted, reference,
-                                                                   seen, reserved))]}
+               "windows": [_window_row(k, w, p, r, s, v, record.fs) for k, (w, p, r, s, v)
+                           in enumerate(zip(wins, predicted, reference, seen, reserved))]}
     result["_record"] = record  # for the timeline; dropped before writing
     return result
+
+
+def _window_row(index: int, w: Window, predicted: int, reference: int, seen: bool,
+                reserved: bool, fs: int) -> dict:
+    """One CSV row; a reserved window keeps only its position and why it was left out."""
+    row = {"index": index, "start_sample": w.start, "start_s": w.start / fs,
+           "predicted": CLASS_NAMES[predicted - 1] if predicted else "",
+           "reference": CLASS_NAMES[reference - 1] if reference else "",
+           "why_not_scored": RESERVED if reserved else "" if reference else w.reason,
+           "rhythm": w.rhythm, "rhythm_changes": ";".join(w.changes),
+           "beats": " ".join(f"{s}:{c}" for s, c in sorted(w.beats.items())),
+           "overlaps_training": bool(seen)}
+    if reserved:
+        row |= {"rhythm": "", "rhythm_changes": "", "beats": "", "overlaps_training": ""}
+    return row
 
 
 RESERVED = "reserved for the external check: not classified"
@@ -183,7 +199,6 @@ def reserved_windows(name: str, starts: np.ndarray, n_samples: int, data: str | 
 def _rtl_predictions(model, rtl: dict, x: np.ndarray, golden: np.ndarray, work, progress):
     """Classes of the windows ``x`` from the RTL simulation (resumable in chunks under
     ``work/rtl``) and the bit-exact summary against the golden logits."""
-    from ecg_alq.errors import EcgAlqError
     from ecg_alq.hw.cycles import network_cycles
     from ecg_alq.hw.params import HwParams
     from ecg_alq.hw.plan import plan_network
@@ -208,11 +223,20 @@ def _rtl_predictions(model, rtl: dict, x: np.ndarray, golden: np.ndarray, work, 
         "parameters": params.to_dict()}
 
 
-def rhythm_episodes(record: Record) -> list[tuple[float, float, str]]:
-    """(start s, end s, label) of every annotated rhythm episode."""
+def rhythm_episodes(record: Record, hidden: list[int] = ()) -> list[tuple[float, float, str]]:
+    """(start s, end s, label) of every annotated rhythm episode, cut where a window starting at
+    a sample of ``hidden`` lies (those windows appear in no figure)."""
     ends = list(record.rhythm_sample[1:]) + [len(record.signal)]
-    return [(int(a) / record.fs, int(b) / record.fs, str(r))
-            for a, b, r in zip(record.rhythm_sample, ends, record.rhythm)]
+    out = []
+    for a, b, r in zip(record.rhythm_sample.tolist(), ends, record.rhythm):
+        for h in sorted(hidden):
+            if a < h + WINDOW and h < b:
+                if a < h:
+                    out.append((a, h, str(r)))
+                a = h + WINDOW
+        if a < b:
+            out.append((a, b, str(r)))
+    return [(int(a) / record.fs, int(b) / record.fs, r) for a, b, r in out]
 
 
 def write_record_outputs(result: dict, out: Path) -> list[Path]:
@@ -241,7 +265,9 @@ def write_record_outputs(result: dict, out: Path) -> list[Path]:
     a, u = result["all_clean"], result["unseen_clean"]
     plots.record_timeline(
         signal_mv, record.fs, WINDOW, [ids.get(w["predicted"], 0) for w in result["windows"]],
-        [ids.get(w["reference"], 0) for w in result["windows"]], rhythm_episodes(record),
+        [ids.get(w["reference"], 0) for w in result["windows"]],
+        rhythm_episodes(record, [w["start_sample"] for w in result["windows"]
+                                 if w["why_not_scored"] == RESERVED]),
         paths[2], f"record {name} ({record.lead}), {result['classifier']}: agreement "
         f"{share(a)} of {a['windows']} clean windows, {share(u)} of {u['windows']} unseen")
     return paths
@@ -286,8 +312,9 @@ def summary_markdown(results: list[dict], command: str) -> str:
              f"Command: `{command}`. Consecutive 10-s windows of each record's MLII lead; "
              f"classifier: {results[0]['classifier']} ({results[0]['model']}); reference classes "
              "from the rhythm and beat annotations where they name one class (clean windows; "
-             "rules in `sw/continuous.py`). *Unseen*: windows that overlap no fragment the "
-             f"model was trained on ({results[0]['training_overlap']}); same patients.", "",
+             "rules of docs/data.md); reserved windows are neither classified nor counted. "
+             "*Unseen*: windows that overlap no window the model was trained on "
+             f"({results[0]['training_overlap']}); same patients.", "",
              "| record | windows | clean | agreement (clean) | unseen clean | agreement (unseen) |",
              "|---|---|---|---|---|---|"]
     for r in results:

@@ -76,7 +76,8 @@ class TrainConfig:
                                "(database windows; 0: off; ecg_alq.auxhead)")
     seed: int = option(0, "seed of initialisation, shuffling, augmentation and dropout")
     threads: int = option(1, "torch CPU threads (results are bit-reproducible for a given count)")
-    limit: int = option(0, "use only this many training fragments (0: all); for quick checks")
+    limit: int = option(0, "use only this many training fragments (0: all; fragment windows "
+                        "only); for quick checks")
     data: str | None = option(None, "data root (else $ECG_ALQ_DATA, else ../shared/data)")
     progress: bool = option(True, "show a progress bar")
 
@@ -168,7 +169,7 @@ def _train_epoch(cfg: TrainConfig, model: EcgCnn, opt: torch.optim.Optimizer, em
             logits = model(xb)
         loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
         if head is not None:
-            loss = loss + cfg.aux_weight * beat_loss(beats, batch[2])
+            loss = loss + cfg.aux_weight * beat_loss(beats, batch.beats)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

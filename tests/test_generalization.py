@@ -82,3 +82,46 @@ def test_sign_flip_holm_and_verdicts():
     assert stats.verdict("new", "old", -0.02, 0.01) == "old ahead"
     assert stats.verdict("new", "old", 0.05, 0.2) == "no significant difference"
     assert stats.mean_std([0.9, 0.92, 0.94]) == pytest.approx((0.92, 0.02))  # ddof = 1
+
+
+def test_paired_tests_on_thousands_of_windows_and_several_seeds():
+    rng = np.random.default_rng(2)
+    a, b = rng.random((3, 6000)) < 0.9, rng.random((3, 6000)) < 0.8
+    one = stats.mcnemar(a[0], b[0])  # > 1023 discordant windows: no overflow
+    assert one["a_only"] + one["b_only"] > 1023 and 0 <= one["p"] < 1e-20
+    several = stats.paired_windows(a, b)
+    assert several["seeds"] == 3 and several["p"] == pytest.approx(1 / 20_001)
+    same = stats.paired_windows(a, a)
+    assert same["p"] == 1.0
+    noise = stats.paired_windows(a, rng.permuted(a, axis=1))  # same accuracy, other windows
+    assert noise["p"] > 0.01
+    assert stats.sign_flip(np.ones(20)) > 0  # a sampled p-value is never 0
+
+
+def test_seen_windows_of_a_database_trained_model_are_its_pool(grid, database):
+    import dataclasses
+    from types import SimpleNamespace
+
+    from ecg_alq.continuous import seen_mask
+
+    cfg = TrainConfig(protocol="block", windows="database", aux_weight=0.3)
+    model = SimpleNamespace(provenance={"training": dataclasses.asdict(cfg)})
+    split = fold_split(grid, make_folds(grid, "block"), 0, 0.1, 2018, "block")
+    rows = split.test[grid.record[split.test] == 100]
+    train_rows = split.train[grid.record[split.train] == 100]
+    seen, how = seen_mask("100", grid.start_sample[rows], model, None)
+    assert not seen.any() and "block protocol, fold 0" in how
+    held = np.concatenate([rows, split.val[grid.record[split.val] == 100]])
+    far = [r for r in train_rows if np.abs(grid.start_sample[held] - grid.start_sample[r]).min()
+           > 3 * 3600]  # more than 10 s from every held-out window: in the pool
+    assert len(far) > 50 and seen_mask("100", grid.start_sample[far], model, None)[0].all()
+
+
+def test_a_training_fragment_on_a_held_out_window_is_refused(frags):
+    from ecg_alq.augment import context_windows
+    from ecg_alq.errors import EcgAlqError
+
+    r = int(np.flatnonzero(frags.record == 100)[0])
+    other = frags.subset(np.array([r, r]))  # the same window twice: held out and training
+    with pytest.raises(EcgAlqError, match="overlaps a held-out or reserved window"):
+        context_windows(other, np.array([0]), np.array([1]), 720)

@@ -67,7 +67,7 @@ def test_labels_of_every_start_equal_the_labels_of_single_windows(database):
 
 
 def test_the_rules_give_nearly_every_published_fragment_its_class(frags, database):
-    """docs/flow.md and the issue note quote these counts: 986 same, 11 unlabelled, 3 other."""
+    """docs/data.md quotes these counts: 986 same, 11 unlabelled, 3 other."""
     by_number = {r.number: r for r in database}
     outcome = {"same": 0, "unlabelled": 0, "other": 0}
     for i in range(len(frags)):

@@ -8,12 +8,9 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from ecg_alq.data.splits import (PROTOCOLS, fold_split, folds_from_manifest, make_folds, manifest,
-                                 subject_of)
+from ecg_alq.data.splits import (FRAGMENT_PROTOCOLS, PROTOCOLS, fold_split, folds_from_manifest,
+                                 make_folds, manifest, subject_of)
 from ecg_alq.errors import EcgAlqError
-
-
-FRAGMENT_PROTOCOLS = ("window", "record")
 
 
 @pytest.fixture(scope="module", params=FRAGMENT_PROTOCOLS)

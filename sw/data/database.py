@@ -83,7 +83,7 @@ def spans_near(lo: np.ndarray, hi: np.ndarray, n_starts: int, margin: int = 0,
     return np.cumsum(mark[:-1]) > 0
 
 
-def _record(rec, reserved: np.ndarray) -> DatabaseRecord:
+def _labelled(rec, reserved: np.ndarray) -> DatabaseRecord:
     cats = categorize(rec.beat_sample, rec.beat_symbol, rec.rhythm_sample, rec.rhythm)
     order = np.argsort(rec.beat_sample, kind="stable")
     n_starts = len(rec.signal) - FRAGMENT_LENGTH + 1
@@ -96,7 +96,7 @@ def _record(rec, reserved: np.ndarray) -> DatabaseRecord:
 def _load(root: Path) -> tuple[DatabaseRecord, ...]:
     recs = [read_record(n, root) for n in list_records(root) if "MLII" in leads_of(n, root)]
     reserved = load_reserved(root, {r.name: len(r.signal) for r in recs})
-    return tuple(_record(r, reserved.get(r.name, np.empty(0, np.int64))) for r in recs)
+    return tuple(_labelled(r, reserved.get(r.name, np.empty(0, np.int64))) for r in recs)
 
 
 def load_database(root: str | Path | None = None) -> tuple[DatabaseRecord, ...]:

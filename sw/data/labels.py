@@ -8,12 +8,12 @@ only by the beats inside it:
 
 1. **Rhythm classes.** Episodes ``(AFIB``, ``(AFL``, ``(SVTA``, ``(PREX``, ``(B``, ``(T``, ``(VT``,
    ``(IVR``, ``(VFL``, ``(BII``, ``(P`` name AFIB, AFL, SVTA, WPW, Bigeminy, Trigeminy, VT, IVR,
-   VFL, SDHB, PR. An episode *defines* a window when at least :data:`MIN_RUN` (3) of the window's
-   beats belong to it (three beats: the shortest run the database annotates as a rhythm).
-2. **Doubt.** The window is unlabelled when two different rhythm classes define it, when an
-   episode of a rhythm class or of a rhythm outside the 17 (``(NOD``, ``(AB``, ``(SBR``) has only
-   1 or 2 beats in it (a cut through an episode's edge), or when a rhythm outside the 17 has any
-   beat in it, or when it holds no beat.
+   VFL, SDHB, PR. A rhythm *defines* a window when at least :data:`MIN_RUN` (3) of the window's
+   beats lie in episodes of that rhythm (three beats: the shortest run the database annotates as
+   a rhythm; beats of two short episodes of one rhythm in one window add up).
+2. **Doubt.** The window is unlabelled when two different rhythm classes define it, when a
+   rhythm class has only 1 or 2 beats in it (a cut through an episode's edge), when a rhythm
+   outside the 17 (``(NOD``, ``(AB``, ``(SBR``) has any beat in it, or when it holds no beat.
 3. **One rhythm class** defines the window: that class, whatever the sinus beats beside it.
 4. **Sinus only** (every beat in ``(N``): the class of its beat symbols: only ``N``: NSR; only
    ``L``: LBBBB; only ``R``: RBBBB; ``N`` with ``A`` and/or ``a``: APB; ``N`` with ``V``: PVC;
@@ -104,13 +104,13 @@ def labels_of_counts(names: tuple[str, ...], counts: np.ndarray) -> tuple[np.nda
         counts = counts[None, :]
     kind = np.array([n.split(":", 1)[0] for n in names])
     rhythm = counts[:, kind == "rhythm"]
-    rhythm_class = np.array([class_id(RHYTHM_CLASS[n[7:]]) for n in names if n.startswith("rhythm:")],
-                            dtype=np.int64)
+    rhythm_class = np.array([class_id(RHYTHM_CLASS[n.split(":", 1)[1]]) for n in names
+                             if n.startswith("rhythm:")], dtype=np.int64)
     defining = rhythm >= MIN_RUN
     n_defining = defining.sum(axis=1)
     edge = ((rhythm > 0) & (rhythm < MIN_RUN)).any(axis=1)
     other = counts[:, kind == "other"].sum(axis=1) > 0
-    sinus_names = [n[6:] for n in names if n.startswith("sinus:")]
+    sinus_names = [n.split(":", 1)[1] for n in names if n.startswith("sinus:")]
     present = counts[:, kind == "sinus"] > 0
     bits = (present * (1 << np.arange(len(sinus_names), dtype=np.int64))).sum(axis=1)
     by_bits = {sum(1 << sinus_names.index(s) for s in symbols): class_id(name)

@@ -3,8 +3,8 @@ kept for an external check of the shipped model.
 
 No sample of a reserved window may be trained on (a shifted or re-cut training window that
 overlaps one by a single sample included), used for validation, calibration, model selection or
-early stopping, or appear in a reported figure. Every protocol of :mod:`ecg_alq.data.protocols`
-removes them before anything else (:func:`ecg_alq.data.database.load_database` marks every start
+early stopping, or appear in a reported figure. Every protocol (:mod:`ecg_alq.data.splits`,
+:mod:`ecg_alq.data.pool`) removes them before anything else (:func:`ecg_alq.data.database.load_database` marks every start
 whose window would touch one).
 """
 
@@ -40,7 +40,7 @@ def load_reserved(root: str | Path | None = None, records: dict[str, int] | None
                 raise EcgAlqError(f"{path}: missing column(s) {', '.join(missing)} "
                                   f"(expected {','.join(COLUMNS)})")
             for line, row in enumerate(reader, start=2):
-                out.setdefault(_record(row, path, line), []).append(
+                out.setdefault(_record_name(row, path, line), []).append(
                     _start(row, path, line, records))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise EcgAlqError(f"{path} cannot be read: {exc}") from None
@@ -49,7 +49,7 @@ def load_reserved(root: str | Path | None = None, records: dict[str, int] | None
     return {r: np.unique(np.array(s, dtype=np.int64)) for r, s in out.items()}
 
 
-def _record(row: dict, path: Path, line: int) -> str:
+def _record_name(row: dict, path: Path, line: int) -> str:
     name = (row.get("record") or "").strip()
     if not name.isdigit():
         raise EcgAlqError(f"{path} line {line}: record {name!r} is not a record number")

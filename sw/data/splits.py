@@ -42,6 +42,7 @@ from ecg_alq.data.fragments import FRAGMENT_LENGTH, Fragments
 from ecg_alq.errors import EcgAlqError
 
 PROTOCOLS = ("window", "record", "block")
+FRAGMENT_PROTOCOLS = ("window", "record")  #: the protocols whose test windows are fragments
 ALL = "all"  #: train on every fragment (no test part): the shipped model
 DEFAULT_FOLDS = 10
 DEFAULT_SEED = 2018
@@ -54,7 +55,8 @@ PROTOCOL_TEXT = {
     "block": "10-fold by 3-minute blocks of every record (every record in every fold), every "
              "labelled 10-s grid window of the test blocks tested; no training sample within 10 s "
              "of a test block",
-    ALL: "trained on all 1000 fragments, no test part (accuracy: the cross-validated figure)",
+    ALL: "trained on every training window (fragments, or every labelled database window but the "
+         "reserved ones), no test part (accuracy: the cross-validated figure)",
 }
 
 
@@ -154,8 +156,9 @@ def block_folds(table: Fragments, n_folds: int, seed: int) -> np.ndarray:
 
 def block_validation_split(table: Fragments, folds: np.ndarray, train_rows: np.ndarray,
                            fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Validation = one training block of every record (drawn at random); ``fraction`` 0 gives
-    none. Returns ``(train, val)`` row arrays."""
+    """Validation = one training block of every record (drawn at random): about 1/9 of the
+    training rows whatever ``fraction`` is, as long as it is > 0 (0 gives none). Returns
+    ``(train, val)`` row arrays."""
     if fraction == 0.0:
         return np.sort(train_rows), np.empty(0, dtype=np.int64)
     rng = np.random.default_rng(seed)

@@ -134,10 +134,25 @@ def begin(checkpoint: str | Path, cfg, out: Path, data: str | None,
     return settings, prepare(checkpoint, train_cfg, cfg.act_bits, cfg.seed, cfg.threads, log), None
 
 
+CALIBRATION_WINDOWS = 1024  #: database windows drawn for the activation calibration
+
+
+def calibration_inputs(train_cfg: TrainConfig, frags: Fragments, split: Split,
+                       x_all: torch.Tensor, seed: int) -> torch.Tensor:
+    """Inputs (N, 1, 3600) that calibrate the activations: the training fragments, or for a model
+    trained on database windows :data:`CALIBRATION_WINDOWS` drawn from the fold's pool (as
+    training draws them), so calibration keeps the protocol's distance from held-out windows."""
+    data = training_set(train_cfg, frags, split, x_all)
+    if not isinstance(data, PoolTrainingSet):
+        return x_all[split.train]
+    gen = torch.Generator().manual_seed(seed)
+    return model_input(data.pool.windows(data.pool.draw(CALIBRATION_WINDOWS, data.balance, gen)))
+
+
 def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed: int,
             threads: int, log=print) -> Prepared:
-    """Load the float model and its fold, add ``act_bits`` activations calibrated on the
-    training rows; torch uses ``threads`` CPU threads from here on."""
+    """Load the float model and its fold, add ``act_bits`` activations calibrated on training
+    windows (:func:`calibration_inputs`); torch uses ``threads`` CPU threads from here on."""
     torch.set_num_threads(threads)
     net = load_float_model(checkpoint)
     frags = evaluation_table(train_cfg.protocol, train_cfg.data)
@@ -145,7 +160,7 @@ def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed:
     x_all = model_input(frags.x)
     torch.manual_seed(seed)
     qnet = QuantCnn(net, act_bits)
-    qnet.calibrate(x_all[split.train])
+    qnet.calibrate(calibration_inputs(train_cfg, frags, split, x_all, seed))
     test = split.test
     p = Prepared(train_cfg, frags, split, x_all, qnet,
                  _accuracy(net, x_all[test], frags.label[test]), 0.0)
