@@ -42,7 +42,7 @@ COMMAND = ".venv/bin/python bench/generalization.py"
 FRESH_SPLIT_SEED = 2026
 
 ALQ = ("alq", {"target_bits": 1.2})
-RECIPE = "database-aux-20"  #: the float recipe chosen on validation data (bench/recipes.py)
+RECIPE = "database-aux-20"  #: ecg_alq.training.GENERALIZING_RECIPE (why: its comment)
 #: name -> (float recipe of bench/recipes.py, (quantizer kind, its settings))
 CONFIGS: dict[str, tuple[str, tuple[str, dict]]] = {
     "alq": (RECIPE, ALQ),
@@ -243,8 +243,9 @@ def write_results(runs: Path, split_seed: int, protocols: list[str], data: str |
         body["protocols"][pr] = {"description": PROTOCOL_TEXT[pr], "configs": configs,
                                  "comparisons": tests}
         for c, s in configs.items():
-            print(f"{pr} {c}: {100 * s['accuracy_mean']:.2f} +- {100 * s['accuracy_std']:.2f} % "
-                  f"({s['runs']} runs), {s['memory_kib_mean']:.2f} KiB")
+            spread = f" +- {100 * s['accuracy_std']:.2f}" if s["accuracy_std"] is not None else ""
+            print(f"{pr} {c}: {100 * s['accuracy_mean']:.2f}{spread} % ({s['runs']} runs), "
+                  f"{s['memory_kib_mean']:.2f} KiB")
         for t in tests:
             print(f"{pr} {t['a']} vs {t['b']}: {100 * t['difference']:+.2f} points over "
                   f"{t['runs']} runs, {t['windows_test']['test']} p = "
