@@ -84,16 +84,16 @@ class Prepared:
     qnet: QuantCnn
     float_test: float  #: test accuracy of the float model
     calibrated_test: float  #: test accuracy with integer activations, weights still float
+    data: TrainingSet | PoolTrainingSet | None = None  #: the float run's training windows
 
     def accuracy(self, rows: np.ndarray) -> float:
         return _accuracy(self.qnet, self.x_all[rows], self.frags.label[rows])
 
     def training_set(self, samples: int) -> TrainingSet | PoolTrainingSet:
         """The float run's training windows; database windows: ``samples`` drawn per epoch."""
-        data = training_set(self.train_cfg, self.frags, self.split, self.x_all)
-        if isinstance(data, PoolTrainingSet):
-            data = dataclasses.replace(data, samples=samples)
-        return data
+        if isinstance(self.data, PoolTrainingSet):
+            return dataclasses.replace(self.data, samples=samples)
+        return self.data
 
 
 def settings_of(checkpoint: str | Path, config: object, data: str | None) -> tuple[dict, TrainConfig]:
@@ -137,14 +137,13 @@ def begin(checkpoint: str | Path, cfg, out: Path, data: str | None,
 CALIBRATION_WINDOWS = 1024  #: database windows drawn for the activation calibration
 
 
-def calibration_inputs(train_cfg: TrainConfig, frags: Fragments, split: Split,
-                       x_all: torch.Tensor, seed: int) -> torch.Tensor:
-    """Inputs (N, 1, 3600) that calibrate the activations: the training fragments, or for a model
-    trained on database windows :data:`CALIBRATION_WINDOWS` drawn from the fold's pool (as
-    training draws them), so calibration keeps the protocol's distance from held-out windows."""
-    data = training_set(train_cfg, frags, split, x_all)
+def calibration_inputs(data: TrainingSet | PoolTrainingSet, seed: int) -> torch.Tensor:
+    """Inputs (N, 1, 3600) that calibrate the activations: the training fragments of ``data``,
+    or for a model trained on database windows :data:`CALIBRATION_WINDOWS` drawn from the fold's
+    pool (as training draws them), so calibration keeps the protocol's distance from held-out
+    windows."""
     if not isinstance(data, PoolTrainingSet):
-        return x_all[split.train]
+        return data.x
     gen = torch.Generator().manual_seed(seed)
     return model_input(data.pool.windows(data.pool.draw(CALIBRATION_WINDOWS, data.balance, gen)))
 
@@ -160,10 +159,11 @@ def prepare(checkpoint: str | Path, train_cfg: TrainConfig, act_bits: int, seed:
     x_all = model_input(frags.x)
     torch.manual_seed(seed)
     qnet = QuantCnn(net, act_bits)
-    qnet.calibrate(calibration_inputs(train_cfg, frags, split, x_all, seed))
+    data = training_set(train_cfg, frags, split, x_all)
+    qnet.calibrate(calibration_inputs(data, seed))
     test = split.test
     p = Prepared(train_cfg, frags, split, x_all, qnet,
-                 _accuracy(net, x_all[test], frags.label[test]), 0.0)
+                 _accuracy(net, x_all[test], frags.label[test]), 0.0, data)
     p.calibrated_test = p.accuracy(test)
     log(f"{train_cfg.protocol} fold {train_cfg.fold}: float model {percent(p.float_test)}, with "
         f"{act_bits}-bit activations {percent(p.calibrated_test)} (test); exponents "
