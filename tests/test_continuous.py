@@ -27,11 +27,19 @@ def test_window_edges_a_beat_on_a_boundary_belongs_to_the_next_window():
     assert w[0].beats == {"N": 9} and w[2].beats == {"N": 3}
 
 
-def test_seen_windows_overlap_a_trained_fragment_or_its_margin(frags):
-    from ecg_alq.intmodel import load
-    from ecg_alq.intmodel.shipped import default_model_path
+def _trained(**settings):
+    """A stand-in for a model file: only its provenance's training settings matter here."""
+    import dataclasses
+    from types import SimpleNamespace
 
-    model = load(default_model_path())  # trained on every fragment, margin 720 samples
+    from ecg_alq.training import TrainConfig
+
+    cfg = TrainConfig(protocol="all", val_fraction=0.0, **settings)
+    return SimpleNamespace(provenance={"training": dataclasses.asdict(cfg)})
+
+
+def test_seen_windows_overlap_a_trained_fragment_or_its_margin(frags):
+    model = _trained()  # every fragment, re-cut up to 720 samples either side
     rows = np.flatnonzero(frags.record == 100)
     starts = np.sort(frags.start_sample[rows])
     gaps = np.diff(starts)
@@ -43,6 +51,17 @@ def test_seen_windows_overlap_a_trained_fragment_or_its_margin(frags):
     seen, how = seen_mask("100", probe, model, None)
     assert seen.tolist() == [False, True, False, True]
     assert "trained on 1000 fragments (all protocol), +-720 samples" == how
+
+
+def test_seen_windows_of_a_database_model_are_its_pool(database):
+    from ecg_alq.data.database import record_by_number
+
+    rec = record_by_number(database)[201]
+    r = int(rec.reserved_starts[0])
+    labelled = int(np.flatnonzero((rec.label > 0) & ~rec.reserved)[0])
+    seen, how = seen_mask("201", np.array([r, labelled]), _trained(windows="database"), None)
+    assert seen.tolist() == [False, True]  # a reserved window overlaps no allowed start
+    assert how == "trained on every window its pool allows (all protocol) and its validation windows"
 
 
 def test_a_whole_record_is_classified_and_compared_per_class(tmp_path, capsys):
@@ -69,9 +88,8 @@ def test_a_whole_record_is_classified_and_compared_per_class(tmp_path, capsys):
     assert {"AFIB", "NSR", "Trigeminy"} <= set(per_class)  # 201's rhythms
     for name, c in per_class.items():
         assert f"{name:10s} {c['agree']}/{c['windows']} clean windows agree" in out
-    # the shipped model trained on every fragment: 201's fragments make some windows "seen"
-    seen = [r for r in clean if r["overlaps_training"] == "True"]
-    assert 0 < len(seen) < len(clean)
+    # the shipped model trained on every labelled window but the reserved ones: all are "seen"
+    assert all(r["overlaps_training"] == "True" for r in clean)
     assert (tmp_path / "201_timeline.png").stat().st_size > 20_000
 
 

@@ -132,3 +132,24 @@ def test_bad_reserved_file_is_a_clear_error(tmp_path, data_root, content, messag
         (root / "reserved_windows.csv").write_text(content)
     with pytest.raises(EcgAlqError, match=message):
         load_reserved(root, {"100": 650_000})
+
+
+def test_shipped_model_never_trained_on_reserved_windows(frags, database):
+    """The shipped model's training windows, rebuilt from the settings its file records (the
+    windows its float training and its activation calibration draw from), keep away from every
+    reserved window by at least one sample."""
+    from ecg_alq import config
+    from ecg_alq.intmodel import load
+    from ecg_alq.training import TrainConfig, split_for, training_set
+
+    shipped = resources.files("ecg_alq") / "models" / "default.npz"
+    recorded = load(shipped).provenance["training"]
+    assert (recorded["protocol"], recorded["windows"]) == ("all", "database")
+    cfg = config.make(TrainConfig, recorded | {"data": None, "progress": False})
+    data = training_set(cfg, frags, split_for(cfg, frags), None)
+    pool = data.pool
+    assert len(pool) > 50_000
+    reserved = load_reserved()
+    for i, rec in enumerate(database):
+        starts = pool.start[pool.rec == i]
+        assert (_min_distance(starts, np.asarray(reserved.get(rec.name, []))) > 0).all(), rec.name
