@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from ecg_alq import atomic, config
-from ecg_alq.cli import parse_folds
+from ecg_alq.config import parse_folds
 from ecg_alq.crossval import cross_validate
 from ecg_alq.data.splits import FRAGMENT_PROTOCOLS  # this recipe trains on fragments
 from ecg_alq.training import TrainConfig, train

@@ -33,7 +33,7 @@ import numpy as np
 
 from ecg_alq import atomic, stats
 from ecg_alq.classes import CLASS_NAMES
-from ecg_alq.cli import parse_folds
+from ecg_alq.config import parse_folds
 from ecg_alq.data.splits import PROTOCOL_TEXT, evaluation_table, subject_of
 
 BENCH = Path(__file__).resolve().parent
@@ -78,7 +78,7 @@ def run_one(runs: Path, split_seed: int, protocol: str, config: str, seed: int, 
 
     from recipes import recipe_config  # bench/ is the script's folder
 
-    from ecg_alq.intmodel.evaluate import evaluate_run
+    from ecg_alq.quant.evaluate import evaluate_run
     from ecg_alq.quant.alq import AlqConfig
     from ecg_alq.quant.baselines import BaselineConfig, train_baseline
     from ecg_alq.quant.quantize import quantize

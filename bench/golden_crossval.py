@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from ecg_alq import atomic
-from ecg_alq.checkpoint import load_alq_model
+from ecg_alq.quant.modelfile import load_alq_model
 from ecg_alq.data.fragments import load_fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT
-from ecg_alq.intmodel.evaluate import evaluate_run
+from ecg_alq.quant.evaluate import evaluate_run
 from ecg_alq.metrics import from_confusion
 
 BENCH = Path(__file__).resolve().parent

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ecg_alq import atomic, config, paper
-from ecg_alq.cli import parse_folds
+from ecg_alq.config import parse_folds
 from ecg_alq.metrics import from_confusion
 from ecg_alq.quant.alq import AlqConfig
 from ecg_alq.quant.baselines import BaselineConfig, train_baseline

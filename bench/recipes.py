@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ecg_alq import atomic, config
-from ecg_alq.cli import parse_folds
+from ecg_alq.config import parse_folds
 from ecg_alq.training import GENERALIZING_RECIPE, TrainConfig, train
 
 BENCH = Path(__file__).resolve().parent

@@ -19,14 +19,13 @@ from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.params import HwParams
 from ecg_alq.intmodel import load, memory
 from ecg_alq.intmodel.shipped import default_model_path
+from ecg_alq.verilator import prepare_environment
 
 TOP = "ecg_alq_accel"
 
 
 def lint(path: Path) -> dict:
     """``verilator --lint-only`` (warnings reported, not fatal): errors and warnings counted."""
-    from ecg_alq.sim.runner import prepare_environment
-
     prepare_environment()
     proc = subprocess.run(["verilator", "--lint-only", "-Wall", "-Wno-fatal", "--top-module",
                            TOP, str(path)], capture_output=True, text=True)

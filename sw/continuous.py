@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -127,12 +128,13 @@ def agreement(reference: np.ndarray, predicted: np.ndarray, mask: np.ndarray | N
 
 
 def classify_record(name: str, model_path: str | Path | None = None, data: str | None = None,
-                    rtl: dict | None = None, work: str | Path | None = None,
-                    max_windows: int | None = None, progress=print) -> dict:
-    """Classify record ``name``'s MLII lead window by window with the golden model, or with the
-    RTL when ``rtl`` gives hardware parameters (``{"pe", "simd", ...}``; the simulation's
-    logits are checked against the golden model's). ``max_windows``: only the first ones (for
-    quick checks). Returns the windows, predictions, reference classes and agreement (all clean
+                    rtl: Callable | None = None, max_windows: int | None = None) -> dict:
+    """Classify record ``name``'s MLII lead window by window with the golden model, or with
+    another classifier of the same model: ``rtl(model, x, golden_logits, record_name)`` returns
+    the classes (1..17) of the windows ``x`` (int16 ``(N, 3600)``) and a summary of its run
+    (the CLI passes :func:`ecg_alq.sim.network.rtl_classes`: the RTL in Verilator, its logits
+    checked against ``golden_logits``). ``max_windows``: only the first ones (for quick
+    checks). Returns the windows, predictions, reference classes and agreement (all clean
     windows, and the unseen ones)."""
     from ecg_alq.data.mitdb import read_record
     from ecg_alq.intmodel import load
@@ -156,7 +158,7 @@ def classify_record(name: str, model_path: str | Path | None = None, data: str |
               "windows_reserved": int(reserved.sum()),
               "seconds_covered": len(wins) * WINDOW / record.fs, "classifier": "golden model"}
     if rtl is not None:
-        predicted[~reserved], result["rtl"] = _rtl_predictions(model, rtl, x, golden, work, progress)
+        predicted[~reserved], result["rtl"] = rtl(model, x, golden, name)
         result["classifier"] = "RTL (Verilator)"
     reference = np.where(reserved, 0, [w.reference for w in wins])
     seen, how = seen_mask(name, starts, model, data)
@@ -194,33 +196,6 @@ def reserved_windows(name: str, starts: np.ndarray, n_samples: int, data: str | 
 
     mine = load_reserved(data).get(name, np.empty(0, dtype=np.int64))
     return starts_near(mine, n_samples - WINDOW + 1)[np.asarray(starts, dtype=np.int64)]
-
-
-def _rtl_predictions(model, rtl: dict, x: np.ndarray, golden: np.ndarray, work, progress):
-    """Classes of the windows ``x`` from the RTL simulation (resumable in chunks under
-    ``work/rtl``) and the bit-exact summary against the golden logits."""
-    from ecg_alq.hw.cycles import network_cycles
-    from ecg_alq.hw.params import HwParams
-    from ecg_alq.hw.plan import plan_network
-    from ecg_alq.sim.network import bit_exact_summary, simulate_chunks
-
-    if work is None:
-        raise ValueError("an RTL run needs a work folder")
-    params = HwParams(**rtl)
-    params.validate()
-    expected = network_cycles(plan_network(model, params)).total
-    chunks = simulate_chunks(model, params, x, range(len(x)), Path(work) / "rtl", 30,
-                             progress=progress)
-    reps = sorted((r for c in chunks for r in c["report"]), key=lambda r: r["row"])
-    summary = bit_exact_summary(chunks, golden.argmax(axis=1), expected)
-    predicted = np.array([r["class"] for r in reps])
-    if len(predicted) != len(x):
-        raise EcgAlqError(f"the RTL simulation returned {len(predicted)} of {len(x)} windows: "
-                          f"{summary['failures']}")
-    return predicted, {k: summary[k] for k in ("fragments", "logit_mismatches",
-                                               "class_mismatches", "cycles", "expected_cycles",
-                                               "bit_exact", "seconds_total")} | {
-        "parameters": params.to_dict()}
 
 
 def rhythm_episodes(record: Record, hidden: list[int] = ()) -> list[tuple[float, float, str]]:

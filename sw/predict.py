@@ -44,7 +44,7 @@ def predict(model, x: np.ndarray) -> np.ndarray:
             raise EcgAlqError(f"{model}: its classes {golden.model.class_names} are not the 17 "
                               "rhythm classes of this ecg-alq")
         return golden.classify(x)
-    from ecg_alq.checkpoint import load_model
+    from ecg_alq.quant.modelfile import load_model
 
     net = load_model(model) if isinstance(model, (str, Path)) else model.eval()
     with torch.no_grad():

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ecg_alq.checkpoint import load_alq_model
+from ecg_alq.quant.modelfile import load_alq_model
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.model import CONV_LAYERS
 from ecg_alq.preprocess import INPUT_SHIFT, center, model_input

@@ -9,7 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from ecg_alq.intmodel import IntModel, export, fileio, load, save
+from ecg_alq.intmodel import IntModel, fileio, load, save
+from ecg_alq.quant import export
 from ecg_alq.intmodel.bounds import layer_bounds, model_bounds
 from ecg_alq.intmodel.golden import GoldenModel, argmax_class
 from ecg_alq.intmodel.spec import ModelFileError
@@ -264,7 +265,7 @@ def test_golden_rejects_bad_fragments(small):
 def test_export_agrees_with_torch_on_all_1000_fragments(quantized_run, frags):
     """The quantized torch model in float64 computes exactly the golden model's integer logits,
     and in float32 the same class, on every one of the 1000 real fragments."""
-    from ecg_alq.checkpoint import load_alq_model
+    from ecg_alq.quant.modelfile import load_alq_model
 
     model = export.from_checkpoint(quantized_run / "model.pt")
     shipped_with_run = load(quantized_run / "model.npz")

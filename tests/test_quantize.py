@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from ecg_alq.checkpoint import load_alq_model, load_checkpoint, save_checkpoint
+from ecg_alq.checkpoint import load_checkpoint, save_checkpoint
+from ecg_alq.quant.modelfile import load_alq_model
 from ecg_alq.cli import main
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.predict import predict

@@ -52,14 +52,16 @@ def tree_listing(root: Path) -> str:
     return h.hexdigest()
 
 
-def source_sha256(*packages: str) -> str:
-    """SHA-256 of the Python sources of the named packages (``"ecg_alq.hw"``, ...)."""
+def source_sha256(*names: str) -> str:
+    """SHA-256 of the Python sources of the named packages (every module of the folder) and
+    modules (``"ecg_alq.hw"``, ``"ecg_alq.quant.export"``, ...)."""
     import importlib
 
     h = hashlib.sha256()
-    for name in packages:
-        folder = Path(importlib.import_module(name).__file__).parent
-        for p in sorted(folder.glob("*.py")):
+    for name in names:
+        file = Path(importlib.import_module(name).__file__)
+        files = sorted(file.parent.glob("*.py")) if file.name == "__init__.py" else [file]
+        for p in files:
             h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 

@@ -32,6 +32,9 @@ from ecg_alq.training import TrainConfig
 
 #: the Python packages whose source defines each hardware stage's output
 HW_CODE = ("ecg_alq.intmodel", "ecg_alq.hw")
+#: ... and the golden stage's: the contract, and the torch side's export and evaluation
+GOLDEN_CODE = ("ecg_alq.intmodel", "ecg_alq.quant.modelfile", "ecg_alq.quant.export",
+               "ecg_alq.quant.evaluate")
 
 
 @dataclass
@@ -170,11 +173,11 @@ def _quantize_run(flow: Flow, folder: Path) -> dict:
 
 def _golden_inputs(flow: Flow) -> dict:
     return {"quantize": flow.records["quantize"]["key"], "version": __version__,
-            "code": source_sha256("ecg_alq.intmodel")}
+            "code": source_sha256(*GOLDEN_CODE)}
 
 
 def _golden_run(flow: Flow, folder: Path) -> dict:
-    from ecg_alq.intmodel.evaluate import evaluate_run
+    from ecg_alq.quant.evaluate import evaluate_run
 
     r = evaluate_run(flow.folder("quantize"), flow.frags, flow.config.train.data,
                      model_out=folder / "model.npz")

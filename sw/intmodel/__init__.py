@@ -8,10 +8,14 @@ A quantized network is described completely by integers (see ``docs/model-file.m
                   strict, pickle-free loading;
 - :mod:`.bounds`  proven worst-case accumulator ranges, hence the widths the hardware needs;
 - :mod:`.golden`  the bit-exact numpy inference (the deployed behaviour) with layer dumps;
-- :mod:`.export`  conversion from a quantized torch checkpoint (``ecg-alq export``);
+- :mod:`.memory`  the honest memory count (every stored bit);
 - :mod:`.shipped` the default model that ships with the package.
 
-The hardware generators read only :mod:`.spec`, :mod:`.fileio` and :mod:`.bounds`.
+A leaf of the package: numpy only, no torch, and nothing of ours but the leaf utilities
+(:mod:`ecg_alq.errors`, :mod:`ecg_alq.atomic`); ``tests/test_imports.py`` keeps it so. Making a
+model file from a torch checkpoint is the quantization side's job
+(:mod:`ecg_alq.quant.export`, ``ecg-alq export``). The hardware generators read only
+:mod:`.spec`, :mod:`.fileio` and :mod:`.bounds`.
 """
 
 from ecg_alq.intmodel.fileio import load, save

@@ -38,14 +38,16 @@ import numpy as np
 import torch
 
 from ecg_alq import atomic, plots
-from ecg_alq.checkpoint import alq_model_payload, load_checkpoint, load_float_model, save_checkpoint
+from ecg_alq.checkpoint import load_checkpoint, load_float_model, save_checkpoint
 from ecg_alq.augment import PoolTrainingSet, TrainingSet
 from ecg_alq.data.fragments import Fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT, Split, evaluation_table
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.preprocess import model_input
-from ecg_alq.intmodel import export, memory, save
+from ecg_alq.intmodel import memory, save
+from ecg_alq.quant import export
+from ecg_alq.quant.modelfile import alq_model_payload
 from ecg_alq.quant.activations import QuantCnn
 from ecg_alq.quant.alq import Alq, AlqConfig
 from ecg_alq.quant.integer import freeze

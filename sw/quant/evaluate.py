@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ecg_alq.checkpoint import load_alq_model
+from ecg_alq.quant.modelfile import load_alq_model
 from ecg_alq.data.fragments import Fragments
-from ecg_alq.intmodel import export, load, memory, save
+from ecg_alq.intmodel import load, memory, save
+from ecg_alq.quant import export
 from ecg_alq.intmodel.bounds import model_bounds
 from ecg_alq.intmodel.golden import GoldenModel
 from ecg_alq.metrics import classification_metrics

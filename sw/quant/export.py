@@ -83,7 +83,7 @@ def from_records(records: list[dict], act_bits: int, provenance: dict) -> IntMod
 
 def from_checkpoint(path: str | Path) -> IntModel:
     """The IntModel of a quantized model file (``model.pt`` of a quantize or baseline run)."""
-    from ecg_alq.checkpoint import load_alq_model
+    from ecg_alq.quant.modelfile import load_alq_model
 
     path = Path(path)
     _, payload = load_alq_model(path)
