@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ecg_alq import atomic
-from ecg_alq.boards.protocol import model_id
+from ecg_alq.boards.protocol import BAUD, model_id
 from ecg_alq.boards.top import BoardTop, board
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.cycles import network_cycles
@@ -134,7 +134,7 @@ def _yosys_crashed(out: Path) -> bool:
 
 
 def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
-          baud: int = 115_200, clock_mhz: float | None = None, seed: int = 1,
+          baud: int = BAUD, clock_mhz: float | None = None, seed: int = 1,
           precheck: bool = True) -> dict:
     """Build the bitstream of ``board_name`` for the model file; returns the report (also
     ``out/report.json``). With ``precheck``, a design whose memories cannot fit the device's

@@ -45,6 +45,7 @@ from pathlib import Path
 from ecg_alq.errors import EcgAlqError
 
 VERSION = 2
+BAUD = 115_200  #: the link's default UART rate, bits per second (8N1)
 REQUEST_SYNC, RESPONSE_SYNC = 0xA5, 0x5A
 CLASSIFY, INFO, LOAD = 0x01, 0x02, 0x03
 SAMPLES = 3600

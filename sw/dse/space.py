@@ -64,11 +64,11 @@ def design_hash(point: Point) -> str:
     from amaranth.back import verilog
 
     from ecg_alq.boards.link import LinkTop
-    from ecg_alq.boards.protocol import model_id
+    from ecg_alq.boards.protocol import BAUD, model_id
     from ecg_alq.intmodel import load
 
     hz = int(round(point.clock_mhz * 1e6))
-    top = LinkTop(load(point.model), point.params, hz, 115_200, hz // 10,
+    top = LinkTop(load(point.model), point.params, hz, BAUD, hz // 10,
                   model_id=model_id(point.model))
     return hashlib.sha256(verilog.convert(top, name="top", emit_src=False).encode()).hexdigest()
 
@@ -133,4 +133,27 @@ def load_spec(path: str | Path) -> dict:
         raise EcgAlqError(f"cannot read the sweep file {path}: {exc}") from None
     if not isinstance(spec, dict):
         raise EcgAlqError(f"the sweep file {path} must hold a JSON object")
+    return spec
+
+
+def override(spec: dict, models: str | None = None, boards: str | None = None,
+             pe: str | None = None, simd: str | None = None, clock_mhz: str | None = None) -> dict:
+    """``spec`` with the fields given as command-line text replaced: ``models``, ``boards``,
+    ``pe`` and ``simd`` comma-separated, ``clock_mhz`` as ``board=MHz[,board=MHz]``."""
+    spec = dict(spec)
+    for name, text in (("pe", pe), ("simd", simd)):
+        if text:
+            try:
+                spec[name] = [int(v) for v in text.split(",")]
+            except ValueError:
+                raise EcgAlqError(f"--{name} takes comma-separated integers, got {text!r}") from None
+    for name, text in (("models", models), ("boards", boards)):
+        if text:
+            spec[name] = text.split(",")
+    if clock_mhz:
+        try:
+            spec["clock_mhz"] = {b: float(f) for b, f in
+                                 (item.split("=") for item in clock_mhz.split(","))}
+        except ValueError:
+            raise EcgAlqError(f"--clock-mhz takes board=MHz[,board=MHz], got {clock_mhz!r}") from None
     return spec

@@ -37,6 +37,18 @@ GOLDEN_CODE = ("ecg_alq.intmodel", "ecg_alq.quant.modelfile", "ecg_alq.quant.exp
                "ecg_alq.quant.evaluate")
 
 
+#: the flow's training settings over TrainConfig's defaults (what ``make run`` trains): today's
+#: fragments recipe until ``make run`` is measured under 12 minutes with
+#: ``ecg_alq.training.GENERALIZING_RECIPE``
+#: (``ecg-alq flow --windows database --aux-weight 0.3 --epochs 20`` runs it)
+TRAIN_RECIPE: dict = {}
+#: ``ecg-alq flow --quick``: a smoke test of every stage (options given on the command line win)
+QUICK_TRAIN = {"epochs": 2, "samples_per_epoch": 128, "limit": 100}
+QUICK_ALQ = {"rounds": 1, "epoch_basis": 1, "epoch_coord": 1, "top_k": 1.0, "pr": 0.9,
+             "samples_per_epoch": 128}
+QUICK_SIM_FRAGMENTS = 2
+
+
 @dataclass
 class FlowConfig:
     """Every setting of a flow run. ``params`` and ``clock_mhz`` default to the board's."""
