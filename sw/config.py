@@ -30,6 +30,14 @@ def parse_folds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"folds must look like 0-9 or 0,3,5, got {text!r}") from None
 
 
+def out_of_range(name: str, value: Any, lo: int, hi: int) -> list[str]:
+    """``[message]`` when ``value`` is not an integer in ``lo..hi``, else ``[]`` (for the
+    ``validate`` methods that collect problems)."""
+    if isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi:
+        return []
+    return [f"{name} must be an integer from {lo} to {hi}, got {value!r}"]
+
+
 def option(default: Any, help: str) -> Any:
     """A dataclass field with a default and the help text its command-line option shows."""
     return dataclasses.field(default=default, metadata={"help": help})
