@@ -134,7 +134,7 @@ def test_default_configuration_is_within_115_percent_of_ideal():
         assert 1 <= deepest <= 2 and fifo_depth(plan) <= 3 < build_tables(plan).max_local
 
 
-def test_impossible_hardware_parameters_are_rejected(quantized_run):
+def test_impossible_hardware_parameters_are_rejected():
     model = load(default_model_path())
     for params, message in ((HwParams(pe=0), "pe must be an integer in 1..64"),
                             (HwParams(simd=65), "simd must be an integer in 1..64"),
