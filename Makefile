@@ -1,10 +1,11 @@
 # make run   create .venv if missing, install ecg-alq into it, run the main job (ecg-alq flow)
 # make test  same set-up, then the whole test suite on the real data in ../shared/data
+# make test-fast  the fast tier for development: no hardware builds, training or long jobs
 VENV   ?= .venv
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install clean
+.PHONY: run test test-fast install clean
 
 install: $(STAMP)
 
@@ -18,6 +19,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2 tests
+
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -n 2 -m "not slow" tests
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ecg_alq import atomic
-from ecg_alq.boards.protocol import model_id
+from ecg_alq.boards.protocol import BAUD, model_id
 from ecg_alq.boards.top import BoardTop, board
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.cycles import network_cycles
@@ -65,10 +65,6 @@ def tool_environment() -> dict[str, str]:
 RAM_SHAPES = {"ice40": [(16, 256), (8, 512), (4, 1024), (2, 2048)],
               "ecp5": [(36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)]}
 SURELY_BLOCK_RAM = 2048  #: bits from which a memory is never put in logic by the tools
-
-
-#: names of the memories the "spram" style puts in SPRAM (hw/input_stage.py, hw/accelerator.py)
-SPRAM_MEMORIES = ("raw_samples", "sign_bits")
 
 
 def block_ram_lower_bound(memories: list[tuple[str, int, int]], family: str,
@@ -134,7 +130,7 @@ def _yosys_crashed(out: Path) -> bool:
 
 
 def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
-          baud: int = 115_200, clock_mhz: float | None = None, seed: int = 1,
+          baud: int = BAUD, clock_mhz: float | None = None, seed: int = 1,
           precheck: bool = True) -> dict:
     """Build the bitstream of ``board_name`` for the model file; returns the report (also
     ``out/report.json``). With ``precheck``, a design whose memories cannot fit the device's
@@ -161,7 +157,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
             f"{sum(need.values())} block RAMs, the device has {spec.ram_blocks} ("
             + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
             + "); see docs/boards.md for the memory plan", fits=False)
-    ice40 = board_name == "icebreaker"
+    ice40 = spec.family == "ice40"
     # --freq: the target of every clock (a PLL's output net may lose the name amaranth's
     # constraint refers to)
     options = {"nextpnr_opts": f"--report {NAME}.report.json --timing-allow-fail --seed {seed} "
@@ -172,7 +168,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
         # Amaranth gives every memory an initial value (zeros); SPRAM cannot have one, and
         # the accelerator never reads these memories before writing them: drop the values
         options["script_after_read"] = "\n".join(
-            f"delete t:$meminit_v2 r:MEMID=*{name}* %i" for name in SPRAM_MEMORIES)
+            f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in top.link.accel.spram_kinds())
     t0 = time.perf_counter()
     failure, retried = _run_tools(spec.platform(), top, out, options), None
     if failure is not None and _yosys_crashed(out):

@@ -10,10 +10,9 @@ from __future__ import annotations
 from ecg_alq.boards import protocol as P
 from ecg_alq.errors import EcgAlqError
 
-DEFAULT_BAUD = 115_200
 
 
-def open_port(port: str, baud: int = DEFAULT_BAUD, timeout: float = 5.0):
+def open_port(port: str, baud: int = P.BAUD, timeout: float = 5.0):
     """Open a serial port with pyserial; a clear error when it cannot be opened."""
     try:
         import serial

@@ -43,12 +43,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import ADC_MAX
 
 VERSION = 2
+BAUD = 115_200  #: the link's default UART rate, bits per second (8N1)
 REQUEST_SYNC, RESPONSE_SYNC = 0xA5, 0x5A
 CLASSIFY, INFO, LOAD = 0x01, 0x02, 0x03
 SAMPLES = 3600
-SAMPLE_MAX = 2047
 LOGITS = 17
 
 OK, BAD_COMMAND, BAD_SAMPLE, BAD_CHECKSUM, TIMEOUT, NOT_LOADED = 0, 1, 2, 3, 4, 5
@@ -83,9 +84,9 @@ def classify_request(samples) -> bytes:
     values = [int(v) for v in samples]
     if len(values) != SAMPLES:
         raise EcgAlqError(f"a fragment has {SAMPLES} samples, got {len(values)}")
-    bad = [v for v in values if not 0 <= v <= SAMPLE_MAX]
+    bad = [v for v in values if not 0 <= v <= ADC_MAX]
     if bad:
-        raise EcgAlqError(f"samples must be 11-bit ADC values 0..{SAMPLE_MAX}; got {bad[0]}")
+        raise EcgAlqError(f"samples must be 11-bit ADC values 0..{ADC_MAX}; got {bad[0]}")
     return frame(REQUEST_SYNC, bytes([CLASSIFY]) + struct.pack(f"<{SAMPLES}H", *values))
 
 

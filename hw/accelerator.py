@@ -33,8 +33,9 @@ Ports::
     load_addr     In       (ignored unless idle)
     load_data     In  pe*simd   lane i's signs in bits i*simd .. i*simd+simd-1
     out_logit     Out signed(acc_width)  integer logit of class index out_index
-    out_index     Out 5    0..16, in order; out_last with index 16
-    out_class     Out 5    argmax class id 1..17 (lowest index on a tie), the same on all 17 words
+    out_index     Out      0..classes-1, in order; out_last with the last (``index_width`` bits)
+    out_class     Out      argmax class id 1..classes (lowest index on a tie), the same on every
+                           word (``class_width`` bits; 5 and 5 for 17 classes)
     out_valid/out_ready    handshake
 """
 
@@ -84,13 +85,15 @@ class Accelerator(wiring.Component):
         self.params = params
         self.logit_width = self.tables.acc_width
         self.num_classes = model.num_classes
+        self.index_width = _bits(self.num_classes - 1)  #: out_index: 0..classes-1
+        self.class_width = _bits(self.num_classes)  #: out_class: 1..classes
         self._layout()
         ports = {
             "start": In(1), "first_layer": In(range(len(self.tables.layers))), "busy": Out(1),
             "done": Out(1), "cycles": Out(32), "error": Out(1),
             "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
-            "out_logit": Out(signed(self.logit_width)), "out_index": Out(5),
-            "out_class": Out(5), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
+            "out_logit": Out(signed(self.logit_width)), "out_index": Out(self.index_width),
+            "out_class": Out(self.class_width), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
         }
         if self.loadable_signs:
             ports |= {"load_valid": In(1), "load_addr": In(range(max(2, self.sign_depth))),
@@ -150,7 +153,8 @@ class Accelerator(wiring.Component):
         return out
 
     def spram_kinds(self) -> tuple[str, ...]:
-        """The memory kinds asked to be SPRAM (``"spram"`` style); the rest are block RAM."""
+        """The memory kinds asked to be SPRAM (``"spram"`` style); the rest are block RAM. Each
+        kind is also the name of its memories in the netlist (the board build finds them so)."""
         return ("input_samples", "sign_bits") if self.loadable_signs else ()
 
     def memory_bits(self) -> dict[str, int]:
@@ -425,7 +429,7 @@ class Accelerator(wiring.Component):
         z_u = Signal(range(max(c.out_length for c in L) + 1))
         li = Signal(range(self.num_classes + 1))  # logit index: ARGMAX, then OUTPUT
         best = Signal(signed(T.acc_width))
-        best_i = Signal(5)
+        best_i = Signal(range(self.num_classes))
         m.d.comb += zread.addr.eq(z_index)
         last_zero_logits = [(c, int(self.plan.layers[-1].layer.bias[c]))
                             for c in self.plan.layers[-1].zero_channels]

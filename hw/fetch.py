@@ -14,7 +14,7 @@ position are left padding) and ``hi = min(left, clamp(avail, 0, simd))``, ``avai
 in_elements - element``
 (elements past the last position are right padding; ``left`` is how much of the window's
 fan-in this chunk still covers). The first layer's input (the preprocessed samples,
-:mod:`ecg_alq.hw.prep`) is signed; ``signed_input`` says so and the words are sign-extended;
+:mod:`ecg_alq.hw.input_stage`) is signed; ``signed_input`` says so and the words are sign-extended;
 other layers' activations are unsigned.
 
 Timing: addresses in the issue cycle (n); the memories answer in n + 1 (``data``), which is

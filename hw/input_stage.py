@@ -38,9 +38,9 @@ from amaranth.lib.wiring import In, Out
 
 from ecg_alq.hw.params import must_be_positive, reject
 from ecg_alq.hw.writer import write_layout
-from ecg_alq.intmodel.spec import rshift
+from ecg_alq.intmodel.spec import ADC_BITS, rshift
 
-RAW_BITS = 11  #: MIT-BIH ADC samples
+RAW_BITS = ADC_BITS  #: raw input samples (the contract's ADC width)
 MEAN_CYCLES = 24  #: the restoring divider of the mean (23 quotient bits + 1)
 SUM_BITS = MEAN_CYCLES - 1  #: sum of a fragment + length / 2 (< 2^23 for up to 4096 samples)
 TAIL_CYCLES = 2  #: after the last read: its data, then its write
@@ -78,7 +78,7 @@ class InputStage(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         L, S, A, sh = self.length, self.simd, self.act_bits, self.input_shift
-        m.submodules.raw_samples = mem = Memory(shape=RAW_BITS, depth=L, init=[],
+        m.submodules.input_samples = mem = Memory(shape=RAW_BITS, depth=L, init=[],
                                             attrs=self.memory_attrs or None)
         wp, rp = mem.write_port(), mem.read_port()
         n = Signal(range(L + 1))  # the one address: sample written (LOAD) or read (PREP)

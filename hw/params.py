@@ -6,8 +6,10 @@
                 the FPGA has one, e.g. SB_MAC16 on the iCE40UP5K) or ``"shiftadd"`` (a sum of
                 shifted copies selected by the alpha bits; no DSP)
 ``memory``      memory style: ``"auto"`` lets the synthesis tool choose (block RAM);
-                board builds may ask for ``"spram"`` (iCE40UP5K single-port RAM) for the large
-                activation buffers
+                board builds may ask for ``"spram"`` (iCE40UP5K single-port RAM) for the raw
+                input samples and, when the signs are loaded at run time, the sign bits
+                (:meth:`~ecg_alq.hw.accelerator.Accelerator.spram_kinds`); the activation
+                buffers stay in block RAM
 """
 
 from __future__ import annotations

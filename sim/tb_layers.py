@@ -23,7 +23,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import Edge, FallingEdge, First, Timer
 
 from ecg_alq.intmodel import load
-from ecg_alq.intmodel.golden import ADC_MAX, GoldenModel
+from ecg_alq.intmodel.golden import GoldenModel
+from ecg_alq.intmodel.spec import ADC_MAX
 from ecg_alq.sim.runner import config
 from ecg_alq.sim.tb_network import CLOCK_NS, load_signs, read_buffer, receive, reset, send
 

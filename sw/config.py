@@ -30,6 +30,14 @@ def parse_folds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"folds must look like 0-9 or 0,3,5, got {text!r}") from None
 
 
+def out_of_range(name: str, value: Any, lo: int, hi: int) -> list[str]:
+    """``[message]`` when ``value`` is not an integer in ``lo..hi``, else ``[]`` (for the
+    ``validate`` methods that collect problems)."""
+    if isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi:
+        return []
+    return [f"{name} must be an integer from {lo} to {hi}, got {value!r}"]
+
+
 def option(default: Any, help: str) -> Any:
     """A dataclass field with a default and the help text its command-line option shows."""
     return dataclasses.field(default=default, metadata={"help": help})
@@ -41,11 +49,15 @@ def _field_type(cls: type, field: dataclasses.Field) -> type:
     return args[0] if args else hint
 
 
-def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
-    """Add one option per field of dataclass ``cls`` (defaults left as None = not given)."""
-    parser.add_argument("--config", metavar="FILE.json", help="read settings from a JSON file")
+def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = (),
+                only: tuple[str, ...] = ()) -> None:
+    """Add one option per field of dataclass ``cls`` (defaults left as None = not given), all but
+    ``skip`` or, with ``only``, just those (then without ``--config``: the parser's first config
+    class has it)."""
+    if not only:
+        parser.add_argument("--config", metavar="FILE.json", help="read settings from a JSON file")
     for f in dataclasses.fields(cls):
-        if f.name in skip:
+        if f.name in skip or (only and f.name not in only):
             continue
         kind = _field_type(cls, f)
         doc = (f.metadata or {}).get("help", "")
@@ -93,6 +105,20 @@ def make(cls: type[C], values: dict[str, Any]) -> C:
     if check:
         check()
     return obj
+
+
+def from_record(cls: type[C], recorded: Any, what: str, data: str | None = None) -> C:
+    """The ``cls`` config that ``what`` (a model file, a run) recorded as the dict ``recorded``
+    (e.g. a model file's ``provenance["training"]``), with the data root ``data`` when given
+    (else the recorded one). One error behaviour: a missing record, an unknown setting or a
+    wrong type is an :class:`EcgAlqError` naming ``what``."""
+    if not isinstance(recorded, dict):
+        raise EcgAlqError(f"{what} records no {cls.__name__} settings")
+    values = dict(recorded) | ({"data": data} if data is not None else {})
+    try:
+        return make(cls, values)
+    except EcgAlqError as exc:
+        raise EcgAlqError(f"{what}: its recorded settings do not fit this ecg-alq ({exc})") from None
 
 
 def load_json(cls: type, path: str | Path) -> dict[str, Any]:

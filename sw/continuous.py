@@ -68,10 +68,11 @@ def seen_mask(record_name: str, starts: np.ndarray, model, data: str | None) -> 
     its training and validation fragments widened by the context shift; with ``windows=database``
     every start the fold's pool allows (:func:`ecg_alq.data.pool.allowed_mask`) and the
     validation windows. Returns the mask and a sentence saying what was assumed."""
+    from ecg_alq.config import from_record
     from ecg_alq.training import TrainConfig, split_for
 
     training = (model.provenance or {}).get("training")
-    cfg = TrainConfig(**(training | {"data": data})) if training else TrainConfig(
+    cfg = from_record(TrainConfig, training, "the model file", data) if training else TrainConfig(
         protocol="all", val_fraction=0.0, data=data)
     frags = evaluation_table(cfg.protocol, data)
     split = split_for(cfg, frags)
@@ -302,3 +303,17 @@ def summary_markdown(results: list[dict], command: str) -> str:
     lines += ["", "Per class (windows whose annotations give that class):", ""]
     lines += per_class_table(a, u)
     return "\n".join(lines) + "\n"
+
+
+def write_summary(results: list[dict], out: Path, command: str) -> dict:
+    """``out/summary.json`` (every record's result without its windows, and the pooled
+    agreement) and ``out/summary.md`` for several records classified by ``command``; returns
+    the pooled agreement, ``{"all_clean": ..., "unseen_clean": ...}``."""
+    from ecg_alq import atomic
+
+    both = {key: pooled(results, key) for key in ("all_clean", "unseen_clean")}
+    atomic.write_json(out / "summary.json", {
+        "command": command, "records": [{k: v for k, v in r.items() if k != "windows"}
+                                        for r in results]} | both)
+    atomic.write_text(out / "summary.md", summary_markdown(results, command))
+    return both

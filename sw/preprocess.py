@@ -14,8 +14,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ecg_alq.data.fragments import ADC_MAX, FRAGMENT_LENGTH
+from ecg_alq.data.fragments import FRAGMENT_LENGTH
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import ADC_MAX
+from ecg_alq.intmodel.spec import center as contract_center
 
 INPUT_SHIFT = 8  #: model input = centred ADC value * 2**-8  (about 0.78 mV per unit)
 PREPROCESSING = {
@@ -59,9 +61,7 @@ def check_raw(x: object, what: str = "input") -> np.ndarray:
 
 def center(x: np.ndarray) -> np.ndarray:
     """int32 (N, 3600): each fragment minus its mean rounded half up (integer arithmetic only)."""
-    x = x.astype(np.int32)
-    total = x.sum(axis=1, keepdims=True)
-    return x - (total + FRAGMENT_LENGTH // 2) // FRAGMENT_LENGTH
+    return contract_center(x).astype(np.int32)
 
 
 def model_input(x: np.ndarray) -> torch.Tensor:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -10,6 +13,24 @@ from ecg_alq.data.root import resolve_data_root
 
 # Two xdist workers on two cores: one torch thread each (toolchain pitfall 14).
 torch.set_num_threads(1)
+
+#: the slow tier (``make test`` runs everything; ``make test-fast`` leaves these out): whole
+#: modules that build hardware in Verilator or with yosys/nextpnr, or run the flow or the DSE,
+#: and any test that needs a trained model
+SLOW_MODULES = ("test_hw_", "test_board_", "test_flow", "test_dse", "test_crossval")
+SLOW_FIXTURES = {"trained_model", "quantized_run", "small_model"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: builds hardware, trains or runs a long job "
+                            "(left out by make test-fast)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.startswith(SLOW_MODULES) or SLOW_FIXTURES & set(
+                getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +43,30 @@ def frags(data_root):
     return load_fragments(data_root)
 
 
+def _once(tmp_path_factory, name: str, make) -> Path:
+    """The folder ``name`` made by ``make(folder)`` once per test run, shared by the xdist
+    workers (the first one makes it under a file lock, the others wait and reuse it)."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder above every worker's
+    folder, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory):
     """A float model file from a short real training run (a small subset, few epochs)."""
     from ecg_alq.training import TrainConfig, train
 
-    out = tmp_path_factory.mktemp("trained")
-    train(TrainConfig(epochs=3, limit=120, progress=False), out)
-    return out / "model.pt"
+    def make(out):
+        train(TrainConfig(epochs=3, limit=120, progress=False), out)
+
+    return _once(tmp_path_factory, "trained", make) / "model.pt"
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +75,11 @@ def quantized_run(trained_model, tmp_path_factory):
     from ecg_alq.quant.alq import AlqConfig
     from ecg_alq.quant.quantize import quantize
 
-    out = tmp_path_factory.mktemp("quantized")
-    cfg = AlqConfig(target_bits=1.5, rounds=1, epoch_basis=1, epoch_coord=1, top_k=0.5, pr=0.9)
-    quantize(trained_model, cfg, out, log=lambda *a: None)
-    return out
+    def make(out):
+        cfg = AlqConfig(target_bits=1.5, rounds=1, epoch_basis=1, epoch_coord=1, top_k=0.5, pr=0.9)
+        quantize(trained_model, cfg, out, log=lambda *a: None)
+
+    return _once(tmp_path_factory, "quantized", make)
 
 
 @pytest.fixture(scope="session")

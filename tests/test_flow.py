@@ -94,3 +94,20 @@ def test_flow_reports_missing_data_and_bad_options(tmp_path, capsys):
     assert "pe must be an integer in 1..64, got 0" in capsys.readouterr().err
     assert main(["flow", "--board", "ulx3s", "--memory", "spram", "--out", str(tmp_path)]) == 2
     assert "memory style 'spram' needs an iCE40UP5K" in capsys.readouterr().err
+
+
+def test_code_keys_ignore_docstrings_and_comments_but_not_code(tmp_path, monkeypatch):
+    from ecg_alq import cachekey
+
+    pkg = tmp_path / "keyprobe"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text('"""A package."""\n')
+    mod = pkg / "m.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod.write_text('"""Doc."""\n\ndef f(x):\n    """Adds one."""\n    return x + 1\n')
+    first = cachekey.code("keyprobe")
+    mod.write_text('"""Other words."""\n\ndef f(x):  # a comment\n    """Plus one."""\n'
+                   '    return x + 1\n')
+    assert cachekey.code("keyprobe") == first
+    mod.write_text('"""Doc."""\n\ndef f(x):\n    """Adds one."""\n    return x + 2\n')
+    assert cachekey.code("keyprobe") != first

@@ -41,6 +41,9 @@ SMALL = {
                   70, 3, 5, 6, 0.3),
     "kernel-longer-than-stride": ([conv(4, 9, stride=3, padding=4, pool_kernel=5, pool_stride=2),
                                    conv(3, 5, stride=2, padding=2), dense(5)], 90, 2, 3, 8, 0.1),
+    # more classes than 5 bits can index: class ids and indices widen with the model
+    "40-classes": ([conv(3, 4, stride=2, padding=1, pool_kernel=2, pool_stride=2), dense(40)],
+                   30, 2, 4, 8, 0.0),
 }
 
 
@@ -131,7 +134,7 @@ def test_default_configuration_is_within_115_percent_of_ideal():
         assert 1 <= deepest <= 2 and fifo_depth(plan) <= 3 < build_tables(plan).max_local
 
 
-def test_impossible_hardware_parameters_are_rejected(quantized_run):
+def test_impossible_hardware_parameters_are_rejected():
     model = load(default_model_path())
     for params, message in ((HwParams(pe=0), "pe must be an integer in 1..64"),
                             (HwParams(simd=65), "simd must be an integer in 1..64"),

@@ -19,12 +19,12 @@ import scipy.io
 from ecg_alq.classes import CLASSES, NUM_CLASSES
 from ecg_alq.data.root import require, resolve_data_root
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import ADC_MAX
 
 FRAGMENT_LENGTH = 3600  #: samples per fragment (10 s at 360 Hz)
 SAMPLE_RATE_HZ = 360
 ADC_ZERO = 1024
 ADC_GAIN_PER_MV = 200
-ADC_MAX = 2047  #: 11-bit converter: raw values lie in 0..2047
 EXPECTED_FRAGMENTS = 1000
 EXPECTED_WINDOWS = 989  #: distinct (record, start) windows among the 1000 files
 

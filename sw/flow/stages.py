@@ -23,18 +23,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ecg_alq import __version__
 from ecg_alq.errors import EcgAlqError
-from ecg_alq.flow.cache import file_sha256, fingerprint, source_sha256, tree_listing
+from ecg_alq.cachekey import code, tool_versions
+from ecg_alq.flow.cache import file_sha256, fingerprint, tree_listing
 from ecg_alq.hw.params import HwParams
 from ecg_alq.quant.alq import AlqConfig
-from ecg_alq.training import TrainConfig
+from ecg_alq.training import GENERALIZING_RECIPE, TrainConfig
 
-#: the Python packages whose source defines each hardware stage's output
-HW_CODE = ("ecg_alq.intmodel", "ecg_alq.hw")
-#: ... and the golden stage's: the contract, and the torch side's export and evaluation
+#: the modules and packages whose code makes each stage's output (part of its key)
+TRAIN_CODE = ("ecg_alq.training", "ecg_alq.model", "ecg_alq.augment", "ecg_alq.auxhead",
+              "ecg_alq.preprocess", "ecg_alq.checkpoint", "ecg_alq.metrics", "ecg_alq.data")
+QUANTIZE_CODE = ("ecg_alq.quant",)
 GOLDEN_CODE = ("ecg_alq.intmodel", "ecg_alq.quant.modelfile", "ecg_alq.quant.export",
                "ecg_alq.quant.evaluate")
+HW_CODE = ("ecg_alq.intmodel", "ecg_alq.hw")
+
+
+#: the flow's training settings over TrainConfig's defaults (what ``make run`` trains): the
+#: generalizing recipe of the shipped model (database windows, beat-type head, 20 epochs);
+#: ``--windows fragments --aux-weight 0 --epochs 150`` gives the fragments-only recipe
+TRAIN_RECIPE: dict = dict(GENERALIZING_RECIPE)
+#: ``ecg-alq flow --quick``: a smoke test of every stage (options given on the command line win)
+QUICK_TRAIN = {"epochs": 2, "samples_per_epoch": 128, "limit": 100}
+QUICK_ALQ = {"rounds": 1, "epoch_basis": 1, "epoch_coord": 1, "top_k": 1.0, "pr": 0.9,
+             "samples_per_epoch": 128}
+QUICK_SIM_FRAGMENTS = 2
 
 
 @dataclass
@@ -142,7 +155,7 @@ def _train_inputs(flow: Flow) -> dict:
     cfg = dataclasses.asdict(flow.config.train)
     for k in TrainConfig.RESUMABLE_CHANGES:
         cfg.pop(k)
-    return {"config": cfg, "data": flow.result("data")["content"], "version": __version__}
+    return {"config": cfg, "data": flow.result("data")["content"], "code": code(*TRAIN_CODE)}
 
 
 def _train_run(flow: Flow, folder: Path) -> dict:
@@ -157,7 +170,7 @@ def _train_run(flow: Flow, folder: Path) -> dict:
 def _quantize_inputs(flow: Flow) -> dict:
     cfg = dataclasses.asdict(flow.config.alq)
     cfg.pop("threads")
-    return {"alq": cfg, "train": flow.records["train"]["key"], "version": __version__}
+    return {"alq": cfg, "train": flow.records["train"]["key"], "code": code(*QUANTIZE_CODE)}
 
 
 def _quantize_run(flow: Flow, folder: Path) -> dict:
@@ -172,8 +185,7 @@ def _quantize_run(flow: Flow, folder: Path) -> dict:
 
 
 def _golden_inputs(flow: Flow) -> dict:
-    return {"quantize": flow.records["quantize"]["key"], "version": __version__,
-            "code": source_sha256(*GOLDEN_CODE)}
+    return {"quantize": flow.records["quantize"]["key"], "code": code(*GOLDEN_CODE)}
 
 
 def _golden_run(flow: Flow, folder: Path) -> dict:
@@ -197,11 +209,11 @@ def _golden_run(flow: Flow, folder: Path) -> dict:
 
 # --- hardware ---------------------------------------------------------------------------------
 
-def _hw_inputs(flow: Flow, *code: str) -> dict:
+def _hw_inputs(flow: Flow, *modules: str) -> dict:
     """The same network (content hash, not file: its provenance names times and places) with
     the same parameters and generator code gives the same hardware."""
     return {"model": flow.result("golden")["model_content_sha256"],
-            "params": flow.config.params.to_dict(), "code": source_sha256(*HW_CODE, *code)}
+            "params": flow.config.params.to_dict(), "code": code(*HW_CODE, *modules)}
 
 
 def _verilog_run(flow: Flow, folder: Path) -> dict:
@@ -256,7 +268,8 @@ def _sim_run(flow: Flow, folder: Path) -> dict:
 def _build_inputs(flow: Flow) -> dict:
     return _hw_inputs(flow, "ecg_alq.boards") | {"board": flow.config.board,
                                                   "clock_mhz": flow.config.clock_mhz,
-                                                  "seeds": flow.config.seeds}
+                                                  "seeds": flow.config.seeds,
+                                                  "tools": tool_versions()}
 
 
 def build_run(board: str, model: Path, params: HwParams, clock_mhz: float, seeds: int,

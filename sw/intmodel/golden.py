@@ -21,9 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel import fileio
 from ecg_alq.intmodel.bounds import layer_bounds
-from ecg_alq.intmodel.spec import IntLayer, IntModel, rshift
+from ecg_alq.intmodel.spec import ADC_MAX, IntLayer, IntModel, center, rshift
 
-ADC_MAX = 2047  #: raw MIT-BIH samples are 11-bit
 BATCH = 64  #: fragments per step (bounds the size of the unfolded windows)
 
 
@@ -71,7 +70,7 @@ class GoldenModel:
         """int64 (N, 1, length): mean removal, rounded shift, clamp (the input preprocessing)."""
         spec = self.model.input
         x = check_fragments(x, spec.length)
-        c = x - (x.sum(axis=1, keepdims=True) + spec.length // 2) // spec.length
+        c = center(x)
         lo, hi = spec.limits
         return np.clip(rshift(c, spec.shift), lo, hi)[:, None, :]
 

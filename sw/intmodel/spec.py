@@ -43,6 +43,8 @@ FORMAT = "ecg-alq/int-model"
 VERSION = 1
 KINDS = ("conv", "dense")
 ALPHA_KINDS = ("free", "powers")  #: free mantissas, or a group's alpha are a, 2a, 4a, ...
+ADC_BITS = 11  #: raw input samples: unsigned ADC values (MIT-BIH: zero at 1024, 200 adu/mV)
+ADC_MAX = (1 << ADC_BITS) - 1  #: 2047
 MIN_ACT_BITS, MAX_ACT_BITS = 2, 16
 MIN_ALPHA_BITS, MAX_ALPHA_BITS = 2, 24
 MAX_BIAS_BITS = 32
@@ -57,6 +59,19 @@ class ModelFileError(EcgAlqError):
 def conv_length(length: int, kernel: int, stride: int, padding: int = 0) -> int:
     """Output length of a convolution or pooling (floor mode)."""
     return (length + 2 * padding - kernel) // stride + 1
+
+
+def rounded_mean(x: np.ndarray) -> np.ndarray:
+    """int64 (N, 1): the mean of each row of the integer (N, length) ``x``, rounded half up:
+    ``(sum(x) + length // 2) // length`` (the hardware's divider computes exactly this)."""
+    x = np.asarray(x, dtype=np.int64)
+    return (x.sum(axis=1, keepdims=True) + x.shape[1] // 2) // x.shape[1]
+
+
+def center(x: np.ndarray) -> np.ndarray:
+    """int64 (N, length): every row of ``x`` minus its :func:`rounded_mean` (the input's mean
+    removal; the golden model, the torch side and the input stage's reference all use this)."""
+    return np.asarray(x, dtype=np.int64) - rounded_mean(x)
 
 
 def rshift(v: np.ndarray, s: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg_alq.intmodel.bounds import channel_ranges
-from ecg_alq.intmodel.spec import InputSpec, IntLayer, IntModel
+from ecg_alq.intmodel.spec import ADC_MAX, InputSpec, IntLayer, IntModel
 
 
 def conv(out_channels: int, kernel: int, stride: int = 1, padding: int = 0, pool_kernel: int = 1,
@@ -77,5 +77,5 @@ def random_fragments(n: int, length: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     walk = np.cumsum(rng.normal(0, 6, (n, length)), axis=1)
     spikes = (rng.random((n, length)) < 0.01) * rng.normal(0, 400, (n, length))
-    return np.clip(1024 + walk - walk.mean(1, keepdims=True) + spikes, 0, 2047).astype(np.int16)
+    return np.clip(1024 + walk - walk.mean(1, keepdims=True) + spikes, 0, ADC_MAX).astype(np.int16)
 

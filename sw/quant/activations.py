@@ -26,10 +26,11 @@ import torch
 from torch import nn
 
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import MAX_ACT_BITS as MAX_BITS
+from ecg_alq.intmodel.spec import MIN_ACT_BITS as MIN_BITS
 from ecg_alq.model import CONV_LAYERS, EcgCnn
 from ecg_alq.preprocess import INPUT_SHIFT
 
-MIN_BITS, MAX_BITS = 2, 16
 POINTS = ("input",) + tuple(f"conv{i + 1}" for i in range(len(CONV_LAYERS))) + ("fc1",)
 EXPONENTS = range(-INPUT_SHIFT, 17)  #: candidate scales 2^e searched by calibration
 

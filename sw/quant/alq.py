@@ -22,8 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ecg_alq.augment import TrainingSet
-from ecg_alq.config import option
+from ecg_alq.config import option, out_of_range
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import MAX_ACT_BITS, MAX_ALPHA_BITS, MIN_ACT_BITS, MIN_ALPHA_BITS
 from ecg_alq.quant import pruning
 from ecg_alq.quant.layers import GROUPINGS, WeightLayer, weight_layers
 from ecg_alq.quant.loss_model import Moments, alpha_grad, alpha_moments
@@ -84,10 +85,8 @@ class AlqConfig:
                 self.epoch_basis, self.epoch_coord, self.post_basis, self.post_coord) < 0:
             problems.append("rounds, batch_size, threads and samples_per_epoch must be >= 1, "
                             "epoch counts >= 0")
-        if not (isinstance(self.act_bits, int) and 2 <= self.act_bits <= 16):
-            problems.append(f"act_bits must be an integer from 2 to 16, got {self.act_bits!r}")
-        if not (isinstance(self.alpha_bits, int) and 2 <= self.alpha_bits <= 24):
-            problems.append(f"alpha_bits must be an integer from 2 to 24, got {self.alpha_bits!r}")
+        problems += out_of_range("act_bits", self.act_bits, MIN_ACT_BITS, MAX_ACT_BITS)
+        problems += out_of_range("alpha_bits", self.alpha_bits, MIN_ALPHA_BITS, MAX_ALPHA_BITS)
         if self.basis_mode not in BASIS_MODES:
             problems.append(f"basis_mode must be one of {BASIS_MODES}, got {self.basis_mode!r}")
         if not (0 <= self.distill <= 1 and self.temperature > 0):

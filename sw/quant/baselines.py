@@ -31,8 +31,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ecg_alq import atomic
-from ecg_alq.config import option
+from ecg_alq.config import option, out_of_range
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.spec import MAX_ACT_BITS, MAX_ALPHA_BITS, MIN_ACT_BITS, MIN_ALPHA_BITS
 from ecg_alq.quant.layers import WeightLayer, weight_layers
 from ecg_alq.quant.multibit import MultiBit
 from ecg_alq.quant.quantize import percent, begin, finish
@@ -68,8 +69,8 @@ class BaselineConfig:
             problems.append(f"method must be one of {METHODS}, got {self.method!r}")
         if not 1 <= self.weight_bits <= 8:
             problems.append(f"weight_bits must be 1..8, got {self.weight_bits}")
-        if not 2 <= self.act_bits <= 16 or not 2 <= self.alpha_bits <= 24:
-            problems.append("act_bits must be 2..16 and alpha_bits 2..24")
+        problems += out_of_range("act_bits", self.act_bits, MIN_ACT_BITS, MAX_ACT_BITS)
+        problems += out_of_range("alpha_bits", self.alpha_bits, MIN_ALPHA_BITS, MAX_ALPHA_BITS)
         if min(self.epochs, self.batch_size, self.threads, self.samples_per_epoch) < 1 or self.lr <= 0:
             problems.append("epochs, batch_size, threads, samples_per_epoch and lr must be positive")
         if problems:

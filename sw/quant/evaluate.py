@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ecg_alq.config import from_record
 from ecg_alq.quant.modelfile import load_alq_model
 from ecg_alq.data.fragments import Fragments
 from ecg_alq.intmodel import load, memory, save
@@ -31,7 +32,7 @@ def evaluate_run(run: str | Path, frags: Fragments, data: str | None = None,
     model = export.from_checkpoint(run / "model.pt")
     save(model, model_out)
     model = load(model_out)  # evaluate what the file holds
-    cfg = TrainConfig(**(model.provenance["training"] | {"data": data}))
+    cfg = from_record(TrainConfig, (model.provenance or {}).get("training"), str(run), data)
     split = split_for(cfg, frags)
     t0 = time.perf_counter()
     pred = GoldenModel(model).classify(frags.x[split.test]) - 1

@@ -146,3 +146,23 @@ def agreement(qnet: torch.nn.Module, model: IntModel, x_raw: np.ndarray) -> dict
             "class_mismatches": int((argmax_class(exact) != g_class).sum()),
             "class_mismatches_float32": int((np.argmax(f32, axis=1) + 1 != g_class).sum()),
             "golden_classes": g_class}
+
+
+def check_against_torch(checkpoint: str | Path, model: IntModel, data: str | None = None) -> dict:
+    """:func:`agreement` of the quantized model file ``checkpoint`` and its integer ``model`` on
+    the test windows of the fold that trained it (every window of the protocol's table for
+    protocol ``all``), with the golden model's accuracy there (``golden_accuracy``) and which
+    windows they were (``what``)."""
+    from ecg_alq.config import from_record
+    from ecg_alq.data.splits import evaluation_table
+    from ecg_alq.quant.modelfile import load_alq_model
+    from ecg_alq.training import TrainConfig, split_for
+
+    cfg = from_record(TrainConfig, (model.provenance or {}).get("training"), str(checkpoint), data)
+    frags = evaluation_table(cfg.protocol, data)
+    split = split_for(cfg, frags)
+    rows = split.test if len(split.test) else np.arange(len(frags.label))
+    qnet, _ = load_alq_model(checkpoint)
+    a = agreement(qnet, model, frags.x[rows])
+    return a | {"golden_accuracy": float((a["golden_classes"] == frags.label[rows] + 1).mean()),
+                "what": f"{cfg.protocol} fold {cfg.fold} test" if len(split.test) else "all"}

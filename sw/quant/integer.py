@@ -29,10 +29,10 @@ from torch import nn
 
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel.bounds import signed_width as bounds_width
+from ecg_alq.intmodel.spec import MAX_ALPHA_BITS, MIN_ALPHA_BITS
 from ecg_alq.quant.layers import WeightLayer
 from ecg_alq.quant.multibit import MultiBit
 
-MIN_ALPHA_BITS, MAX_ALPHA_BITS = 2, 24
 
 
 @dataclass

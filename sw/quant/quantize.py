@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from ecg_alq import atomic, plots
+from ecg_alq.config import from_record
 from ecg_alq.checkpoint import load_checkpoint, load_float_model, save_checkpoint
 from ecg_alq.augment import PoolTrainingSet, TrainingSet
 from ecg_alq.data.fragments import Fragments
@@ -102,11 +103,7 @@ def settings_of(checkpoint: str | Path, config: object, data: str | None) -> tup
     """The settings a run folder records (its config.json) and the float model's TrainConfig."""
     source = load_checkpoint(checkpoint).get("config")
     load_float_model(checkpoint)  # validates the file
-    try:
-        train_cfg = TrainConfig(**source)
-    except TypeError:
-        raise EcgAlqError(f"{checkpoint}: its training config is not one this ecg-alq knows") from None
-    train_cfg = dataclasses.replace(train_cfg, data=data if data is not None else train_cfg.data)
+    train_cfg = from_record(TrainConfig, source, str(checkpoint), data)
     settings = {type(config).__name__: dataclasses.asdict(config), "checkpoint": str(checkpoint),
                 "source": dataclasses.asdict(train_cfg) | {"data": None}}
     return settings, train_cfg
