@@ -23,6 +23,7 @@ from ecg_alq.boards.protocol import BAUD, model_id
 from ecg_alq.boards.top import BoardTop, board
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.cycles import network_cycles
+from ecg_alq.hw.layout import Layout
 from ecg_alq.hw.params import HwParams
 from ecg_alq.intmodel import load
 
@@ -145,18 +146,16 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
         (out / stale).unlink(missing_ok=True)
-    top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
-                   model_id=model_id(model_path))
-    need = block_ram_lower_bound(top.link.accel.memories(), spec.family,
-                                 top.link.accel.spram_kinds())
+    layout = Layout.of(model, params)
+    need = block_ram_lower_bound(layout.memories(), spec.family, layout.spram_kinds())
     if precheck and sum(need.values()) > spec.ram_blocks:  # say so before synthesis
-        for part in (top.link, top.link.accel, top.link.uart_rx, top.link.uart_tx):
-            part._MustUse__silence = True  # built, deliberately never elaborated
         raise BuildFailed(
             f"{board_name}: does not fit {spec.device}: its memories need at least "
             f"{sum(need.values())} block RAMs, the device has {spec.ram_blocks} ("
             + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
             + "); see docs/boards.md for the memory plan", fits=False)
+    top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
+                   model_id=model_id(model_path))
     ice40 = spec.family == "ice40"
     # --freq: the target of every clock (a PLL's output net may lose the name amaranth's
     # constraint refers to)
@@ -164,11 +163,11 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                                f"--freq {top.clock_hz / 1e6:.3f}"}
     if ice40 and params.alpha_mult == "dsp":
         options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
-    if top.link.accel.spram_kinds():
+    if layout.spram_kinds():
         # Amaranth gives every memory an initial value (zeros); SPRAM cannot have one, and
         # the accelerator never reads these memories before writing them: drop the values
         options["script_after_read"] = "\n".join(
-            f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in top.link.accel.spram_kinds())
+            f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in layout.spram_kinds())
     t0 = time.perf_counter()
     failure, retried = _run_tools(spec.platform(), top, out, options), None
     if failure is not None and _yosys_crashed(out):

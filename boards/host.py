@@ -79,10 +79,10 @@ class BoardClient:
 
 def sign_rows_for(model, info: P.BoardInfo) -> list[int]:
     """The sign-memory rows a board of ``info`` needs for ``model`` (an IntModel)."""
-    from ecg_alq.hw.accelerator import Accelerator
+    from ecg_alq.hw.layout import Layout
     from ecg_alq.hw.params import HwParams
 
-    rows = Accelerator(model, HwParams(pe=info.pe, simd=info.simd, memory="spram")).sign_rows()
+    rows = Layout.of(model, HwParams(pe=info.pe, simd=info.simd, memory="spram")).sign_rows()
     if len(rows) != info.sign_rows:
         raise EcgAlqError(f"the board's sign memory has {info.sign_rows} rows, this model needs "
                           f"{len(rows)} at pe {info.pe} x simd {info.simd}: not the model of "

@@ -83,7 +83,7 @@ class LinkTop(wiring.Component):
         """INFO's payload but its last byte (the flags, which change when loading)."""
         return bytes([P.VERSION, P.LOGITS, self.params.pe, self.params.simd]) + \
             self.model_id.to_bytes(4, "little") + self.clock_hz.to_bytes(4, "little") + \
-            self.accel.sign_depth.to_bytes(2, "little")
+            self.accel.layout.sign_depth.to_bytes(2, "little")
 
     def elaborate(self, platform):
         m = Module()
@@ -113,12 +113,12 @@ class LinkTop(wiring.Component):
         with m.If(pending & accel.in_ready):
             m.d.sync += pending.eq(0)
 
-        loadable = accel.loadable_signs
+        loadable = accel.layout.loadable_signs
         loaded = Signal(init=int(not loadable))
         info = Array([Const(b, 8) for b in self.info_bytes()]
                      + [Cat(Const(int(loadable), 1), loaded, Const(0, 6))])
         row_bytes = P.row_bytes(self.params.pe, self.params.simd)
-        row = Signal(range(accel.sign_depth + 1))
+        row = Signal(range(accel.layout.sign_depth + 1))
         row_byte = Signal(range(row_bytes + 1))
         row_word = Signal(8 * row_bytes)  # the row's bytes so far, the first in the low bits
         if loadable:
@@ -198,7 +198,7 @@ class LinkTop(wiring.Component):
                                 if loadable:
                                     m.d.comb += accel.load_valid.eq(1)
                                 m.d.sync += [row_byte.eq(0), row.eq(row + 1)]
-                                with m.If(row == accel.sign_depth - 1):
+                                with m.If(row == accel.layout.sign_depth - 1):
                                     m.next = "CHECK"
                             with m.Else():
                                 m.d.sync += row_byte.eq(row_byte + 1)

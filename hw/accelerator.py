@@ -15,7 +15,8 @@ computes their mean and writes the preprocessed fragment into buffer A, the firs
 Memory styles (``HwParams.memory``): ``"auto"`` holds the sign bits in a ROM initialised by the
 bitstream. ``"spram"`` (iCE40UP5K) asks for single-port SPRAM (``ram_style = "huge"``) for the
 raw samples and the sign bits; SPRAM has no initial contents, so the sign memory is then
-written through the ``load_*`` ports, row by row (:meth:`Accelerator.sign_rows`), while idle.
+written through the ``load_*`` ports, row by row (:meth:`~ecg_alq.hw.layout.Layout.sign_rows`),
+while idle. Memory geometry and widths come from :class:`~ecg_alq.hw.layout.Layout`.
 
 Ports::
 
@@ -47,122 +48,37 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.fetch import WindowFetch
 from ecg_alq.hw.input_stage import RAW_BITS, InputStage
+from ecg_alq.hw.layout import Layout, bits
 from ecg_alq.hw.lane import Lane, lane_latency
 from ecg_alq.hw.params import HwParams
-from ecg_alq.hw.plan import plan_network
 from ecg_alq.hw.pool import PoolUnit
-from ecg_alq.hw.writer import Writer, write_layout
-from ecg_alq.hw.tables import BUF_A, BUF_B, build_tables
+from ecg_alq.hw.writer import Writer
+from ecg_alq.hw.tables import BUF_A, BUF_B
 from ecg_alq.hw.timing import flush_cycles
 from ecg_alq.intmodel.spec import IntModel
 
 
-
-def _width(n: int) -> int:
-    return max(1, (n - 1).bit_length()) if n > 1 else 1
-
-
-def _bits(n: int) -> int:
-    """Unsigned bits to hold 0..n."""
-    return max(1, int(n).bit_length())
-
-
-def fifo_depth(plan) -> int:
-    """Entries of each lane's output FIFO: one more than the cycle model's replay of the writer
-    ever finds waiting in a lane's FIFO (a push needs a free entry at the start of its cycle).
-    Exactly what the schedule needs; the sticky ``error`` would show if the RTL ever needed
-    more, and every simulation checks it."""
-    return max(lc.fifo_depth for lc in network_cycles(plan).layers) + 1
-
-
 class Accelerator(wiring.Component):
     def __init__(self, model: IntModel, params: HwParams = HwParams()):
-        self.plan = plan_network(model, params)
-        self.tables = build_tables(self.plan)
-        self.params = params
+        self.layout = Layout.of(model, params)
+        self.plan, self.tables, self.params = self.layout.plan, self.layout.tables, params
         self.logit_width = self.tables.acc_width
         self.num_classes = model.num_classes
-        self.index_width = _bits(self.num_classes - 1)  #: out_index: 0..classes-1
-        self.class_width = _bits(self.num_classes)  #: out_class: 1..classes
-        self._layout()
+        lay = self.layout
         ports = {
             "start": In(1), "first_layer": In(range(len(self.tables.layers))), "busy": Out(1),
             "done": Out(1), "cycles": Out(32), "error": Out(1),
             "in_data": In(RAW_BITS), "in_valid": In(1), "in_ready": Out(1),
-            "out_logit": Out(signed(self.logit_width)), "out_index": Out(self.index_width),
-            "out_class": Out(self.class_width), "out_last": Out(1), "out_valid": Out(1), "out_ready": In(1),
+            "out_logit": Out(signed(self.logit_width)), "out_index": Out(lay.index_width),
+            "out_class": Out(lay.class_width), "out_last": Out(1), "out_valid": Out(1),
+            "out_ready": In(1),
         }
-        if self.loadable_signs:
-            ports |= {"load_valid": In(1), "load_addr": In(range(max(2, self.sign_depth))),
+        if lay.loadable_signs:
+            ports |= {"load_valid": In(1), "load_addr": In(range(max(2, lay.sign_depth))),
                       "load_data": In(params.pe * params.simd)}
         super().__init__(ports)
-
-    @property
-    def loadable_signs(self) -> bool:
-        """The sign bits live in SPRAM and are loaded at run time (``memory = "spram"``)."""
-        return self.params.memory == "spram"
-
-    def sign_rows(self) -> list[int]:
-        """The sign memory's words, one per row: lane ``i``'s ``simd`` sign bits (1 = +1) in
-        bits ``i * simd`` and up. What a host loads into a ``"spram"`` accelerator."""
-        S = self.params.simd
-        rows = []
-        for r in range(self.sign_depth):
-            word = 0
-            for i, lane in enumerate(self.tables.signs):
-                if r < len(lane):
-                    word |= sum(int(v) << j for j, v in enumerate(lane[r])) << (i * S)
-            rows.append(word)
-        return rows
-
-    # ------------------------------------------------------------------ memory geometry
-    def _rows(self, elements: int) -> int:
-        return max(1, -(-elements // self.params.simd))
-
-    def _layout(self) -> None:
-        """Depths and widths of every memory (shared by elaborate() and memory_bits())."""
-        T, S = self.tables, self.params.simd
-        self.buf_rows = {b: self._rows(n) for b, n in T.buffer_elements.items()}
-        self.row_w = _width(max(self.buf_rows.values()) + 2) + 2
-        self.sign_depth = max(1, len(T.signs[0]))
-        channel = _bits(max(c.out_channels for c in T.layers))
-        self.pass_layout = data.StructLayout({
-            "valid": 1, "channel": channel, "local": _bits(max(T.max_local, 1)),
-            "alpha": T.alpha_bits, "first": 1, "last": 1, "bias": signed(T.bias_width)})
-        self.zero_layout = data.StructLayout({"channel": channel, "level": T.act_bits})
-        self.fifo_depth = fifo_depth(self.plan)
-        self.fifo_width = write_layout(S, self.row_w, T.act_bits).size - 1
-        # element indices of chunks: from the most negative window start to past the end
-        reach = max(max(-c.start, c.in_elements + c.fan_in + 2 * S) for c in T.layers)
-        self.element_w = _bits(reach) + 1
-
-    def memories(self) -> list[tuple[str, int, int]]:
-        """Every on-chip memory instance as (kind, width in bits, depth in words)."""
-        T, S, PE, A = self.tables, self.params.simd, self.params.pe, self.tables.act_bits
-        out = [("input_samples", RAW_BITS, T.input_length)]
-        out += [("activations_a", A, self.buf_rows[BUF_A])] * S
-        out += [("activations_b", A, self.buf_rows[BUF_B])] * S
-        out += [("sign_bits", PE * S, self.sign_depth)]
-        out += [("pass_tables", self.pass_layout.size, len(x)) for x in T.passes]
-        out += [("pooling_state", A * T.max_windows, max(1, T.max_local))] * PE
-        out += [("empty_channels", self.zero_layout.size, len(T.zeros))]
-        out += [("output_fifos", self.fifo_width, self.fifo_depth)] * PE
-        return out
-
-    def spram_kinds(self) -> tuple[str, ...]:
-        """The memory kinds asked to be SPRAM (``"spram"`` style); the rest are block RAM. Each
-        kind is also the name of its memories in the netlist (the board build finds them so)."""
-        return ("input_samples", "sign_bits") if self.loadable_signs else ()
-
-    def memory_bits(self) -> dict[str, int]:
-        """Bits of every on-chip memory, by kind (what the FPGA must hold)."""
-        bits: dict[str, int] = {}
-        for kind, width, depth in self.memories():
-            bits[kind] = bits.get(kind, 0) + width * depth
-        return bits
 
     def elaborate(self, platform):
         m = Module()
@@ -177,7 +93,7 @@ class Accelerator(wiring.Component):
             """This layer's entry of a per-layer constant table (combinational: SETUP uses it)."""
             if shape is None:
                 lo, hi = min(values), max(values)
-                shape = signed(max(_bits(abs(lo)), _bits(hi)) + 1) if lo < 0 else unsigned(_bits(hi))
+                shape = signed(max(bits(abs(lo)), bits(hi)) + 1) if lo < 0 else unsigned(bits(hi))
             return Array(Const(v, shape) for v in values)[layer]
 
         def held(values, shape=None):
@@ -195,7 +111,7 @@ class Accelerator(wiring.Component):
             return held([getattr(c, field) - 1 for c in L])
 
         # ---------------------------------------------------------- memories
-        buf_rows, row_w = self.buf_rows, self.row_w
+        buf_rows, row_w = self.layout.buf_rows, self.layout.row_w
         banks = {BUF_A: [Memory(shape=A, depth=buf_rows[BUF_A], init=[]) for _ in range(S)],
                  BUF_B: [Memory(shape=A, depth=buf_rows[BUF_B], init=[]) for _ in range(S)]}
         reads, writes = {}, {}
@@ -207,17 +123,17 @@ class Accelerator(wiring.Component):
                 writes[kind].append(mem.write_port())
 
         # the sign bits of all lanes: one row per issued chunk, shared address
-        spram = {"ram_style": "huge"} if self.loadable_signs else None
+        spram = {"ram_style": "huge"} if self.layout.loadable_signs else None
         # the tables are read one cycle after the issue (their rows registered), so that their
         # words, registered once, reach the lanes with the fetch unit's feed (FEED = 3)
-        sign_row = Signal(range(self.sign_depth + 1))
+        sign_row = Signal(range(self.layout.sign_depth + 1))
         sign_row_q = Signal.like(sign_row)
         m.d.sync += sign_row_q.eq(sign_row)
         m.submodules.sign_bits = smem = Memory(
-            shape=PE * S, depth=self.sign_depth, attrs=spram,
-            init=[] if self.loadable_signs else self.sign_rows())
+            shape=PE * S, depth=self.layout.sign_depth, attrs=spram,
+            init=[] if self.layout.loadable_signs else self.layout.sign_rows())
         sign_read = smem.read_port()
-        if self.loadable_signs:  # single-port: loads (when idle) and reads share the address
+        if self.layout.loadable_signs:  # single-port: loads (when idle) and reads share the address
             sign_write = smem.write_port()
             loading = Signal()
             m.d.comb += [sign_write.addr.eq(Mux(loading, self.load_addr, sign_row_q)),
@@ -227,7 +143,7 @@ class Accelerator(wiring.Component):
             m.d.comb += sign_read.addr.eq(sign_row_q)
 
         pass_mems = []
-        pass_layout = self.pass_layout
+        pass_layout = self.layout.pass_layout
         for i in range(PE):
             entries = [pass_layout.const({
                 "valid": e.valid, "channel": e.channel, "local": e.local, "alpha": e.alpha,
@@ -237,7 +153,7 @@ class Accelerator(wiring.Component):
             m.submodules[f"passes{i}"] = pm
             pass_mems.append(pm.read_port())
 
-        zero_layout = self.zero_layout
+        zero_layout = self.layout.zero_layout
         zero_init = [zero_layout.const({"channel": c, "level": v}).as_value().value
                      for c, v in T.zeros]
         zmem = Memory(shape=len(Signal(zero_layout).as_value()), depth=max(1, len(zero_init)),
@@ -251,8 +167,8 @@ class Accelerator(wiring.Component):
             lane = Lane(S, A, T.alpha_bits, T.psum_width, T.acc_width, P.alpha_mult)
             m.submodules[f"lane{i}"] = lane
             lanes.append(lane)
-        m.submodules.writer = writer = Writer(PE, self.fifo_depth, S, row_w, A)
-        m.submodules.fetch = fetch = WindowFetch(S, A, row_w, self.element_w)
+        m.submodules.writer = writer = Writer(PE, self.layout.fifo_depth, S, row_w, A)
+        m.submodules.fetch = fetch = WindowFetch(S, A, row_w, self.layout.element_w)
         m.submodules.input = inp = InputStage(T.input_length, S, A, T.input_shift, row_w,
                                               memory_attrs=spram)
         m.d.comb += [inp.in_data.eq(self.in_data), inp.in_valid.eq(self.in_valid),
@@ -269,10 +185,10 @@ class Accelerator(wiring.Component):
         t = Signal(range(max(c.conv_length for c in L) + 1))
         p = Signal(range(max(c.passes for c in L) + 1))
         f = Signal(range(max(c.chunks for c in L) + 1))
-        e_chunk = Signal(signed(self.element_w))  # element index of the chunk's first activation
-        e_t = Signal(signed(self.element_w))
+        e_chunk = Signal(signed(self.layout.element_w))  # element index of the chunk's first activation
+        e_t = Signal(signed(self.layout.element_w))
         # input elements from the chunk's (window's) first one to the end: in_elements - e
-        avail, avail_t = Signal(signed(self.element_w)), Signal(signed(self.element_w))
+        avail, avail_t = Signal(signed(self.layout.element_w)), Signal(signed(self.layout.element_w))
         row_t, off_t = Signal(signed(row_w)), Signal(range(S + 1))
         # fan-in elements from this chunk to the end of the window (counts down by simd)
         left = Signal(range(max(c.fan_in for c in L) + 1))
@@ -445,7 +361,7 @@ class Accelerator(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
-                if self.loadable_signs:
+                if self.layout.loadable_signs:
                     m.d.comb += loading.eq(self.load_valid)
                 with m.If(self.start):
                     m.d.sync += [cycles.eq(0), self.error.eq(0)]

@@ -56,7 +56,7 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
                   "layers": [layer.name for layer in model.layers]},
         "widths": {"activation": t.act_bits, "alpha": t.alpha_bits, "basis_sum": t.psum_width,
                    "accumulator": t.acc_width, "bias": t.bias_width, "logit": acc.logit_width},
-        "memory_bits": acc.memory_bits(),
+        "memory_bits": acc.layout.memory_bits(),
         "cycles": cycles.to_dict(),
         "basis_additions": acc.plan.basis_additions,
     }

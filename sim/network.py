@@ -57,7 +57,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
            "expected_cycles": expected, "idle": 0.1, "backpressure": 0.3, "seed": 7,
            "reset_after": None, "report": str(work / "report.json"), "layer_check": 1,
            "simd": params.simd, "dst": [c.dst for c in acc.tables.layers],
-           "sign_rows": acc.sign_rows() if acc.loadable_signs else []} | options
+           "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []} | options
     t0 = time.perf_counter()
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
         waves=waves)
@@ -98,7 +98,7 @@ def simulate_layers(model: IntModel, params: HwParams, fragment: np.ndarray, wor
            "dst": [c.dst for c in acc.tables.layers],
            "layer_cycles": [lc.total for lc in cycles.layers], "input_cycles": cycles.input,
            "seed": seed, "report": str(work / "layers.json"), "golden_model": golden_model,
-           "sign_rows": acc.sign_rows() if acc.loadable_signs else []}
+           "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []}
     run(acc, "accel", "tb_layers", Path(build_dir) if build_dir else work / "sim", cfg)
     return json.loads((work / "layers.json").read_text())
 
@@ -110,8 +110,8 @@ def design_key(model: IntModel, params: HwParams) -> str:
 
     acc = Accelerator(model, params)
     text = verilog.convert(acc, name="accel", emit_src=False)
-    if acc.loadable_signs:  # the sign bits are loaded at run time, not in the Verilog
-        text += "\n".join(map(str, acc.sign_rows()))
+    if acc.layout.loadable_signs:  # the sign bits are loaded at run time, not in the Verilog
+        text += "\n".join(map(str, acc.layout.sign_rows()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

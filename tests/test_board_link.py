@@ -94,7 +94,7 @@ def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
     np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
     cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
-           "clock_hz": clock_hz, "timeout_cycles": timeout, "sign_rows": top.accel.sign_depth,
+           "clock_hz": clock_hz, "timeout_cycles": timeout, "sign_rows": top.accel.layout.sign_depth,
            "expected_cycles": network_cycles(plan_network(model, params)).total,
            "report": str(tmp_path / "link.json")}
     run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_loads_sign_bits")

@@ -119,7 +119,7 @@ def test_a_layer_mismatch_is_reported_with_its_layer(tmp_path):
 
 
 def test_default_configuration_is_within_115_percent_of_ideal():
-    from ecg_alq.hw.accelerator import fifo_depth
+    from ecg_alq.hw.layout import fifo_depth
     from ecg_alq.hw.tables import build_tables
 
     model = load(default_model_path())
