@@ -1,11 +1,12 @@
 """Real builds of the shipped model's accelerator for the boards (issue 6): yosys, nextpnr and
 the packer from the YoWASP wheels, through ``ecg-alq build``'s library function.
 
-    .venv/bin/python bench/board_builds.py [--points ulx3s:4x8@62.5,icebreaker:2x8:spram@33]
+    .venv/bin/python bench/board_builds.py [--points ulx3s:4x8@62.5,icebreaker:2x8:spram@30]
 
-Each point is ``board:PExSIMD[:memory style]@MHz`` (the style defaults to the board's); a finished point (``runs/builds/<point>/point.json``) is
-reused when its key (as ``ecg-alq dse`` computes it: settings, model bytes, generated Verilog,
-tool versions) is unchanged. Placement seeds 1 to 4 are tried in turn until one meets the
+Each point is ``board:PExSIMD[:memory style]@MHz`` (the style defaults to the board's); a
+finished point (``runs/builds/<point>/point.json``) is reused when its key (as ``ecg-alq dse``
+computes it, :mod:`ecg_alq.cachekey`: settings, the model's content, the generators' code, tool
+versions) is unchanged. Placement seeds 1 to 4 are tried in turn until one meets the
 clock (the nearly full iCE40UP5K's Fmax varies by several per cent between placements; the
 report names the seed). A point that does not fit or misses its clock with every seed is
 recorded with the tools' numbers, not dropped. Writes ``bench/results/board_builds.json`` and
@@ -28,7 +29,7 @@ from ecg_alq.intmodel.shipped import default_model_path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/board_builds.py"
-DEFAULT_POINTS = "icebreaker:2x8:spram@33,ulx3s:4x8@62.5,ulx3s:16x16@72"
+DEFAULT_POINTS = "icebreaker:2x8:spram@30,ulx3s:4x8@62.5,ulx3s:16x16@72"
 #: placement seeds tried, in order, until one meets the clock (the report names the seed)
 SEEDS = (1, 2, 3, 4)
 

@@ -53,7 +53,7 @@ BOARDS = {
     # iCEBreaker: LEDs 0, 1 on the board (red, green), 2..6 on the PMOD2 snap-off
     "icebreaker": Board("icebreaker", "iCE40UP5K-SG48", "ice40", "clk12", 12_000_000, 0,
                         (2, 3, 4, 5, 6), None, logic_cells=5280, ram_blocks=30,
-                        default_clock_mhz=33.0,
+                        default_clock_mhz=30.0,
                         default_params=HwParams(pe=2, simd=8, memory="spram")),
     "ulx3s": Board("ulx3s", "LFE5U-85F", "ecp5", "clk25", 25_000_000, 0, (1, 2, 3, 4, 5), 7,
                    logic_cells=83640, ram_blocks=208, default_clock_mhz=50.0,

@@ -19,7 +19,7 @@ from ecg_alq.hw.params import HardwareParamError
 def test_sweeps_expand_and_are_checked(small_model):
     points = expand({"models": [str(small_model)], "boards": ["ulx3s", "icebreaker"],
                      "pe": [1, 2], "simd": [4]})
-    assert len(points) == 4 and {p.clock_mhz for p in points} == {33.0, 50.0}
+    assert len(points) == 4 and {p.clock_mhz for p in points} == {30.0, 50.0}
     assert {(p.board, p.memory) for p in points} == {("ulx3s", "auto"), ("icebreaker", "spram")}
     assert len({p.key for p in points}) == 4  # keys differ by every setting
     assert Point(str(small_model), "ulx3s", 1, 4, 50.0).key == points[0].key  # and are stable
