@@ -274,14 +274,15 @@ def generalization_headline(res: dict) -> list[str]:
              f"{kind.upper()} {settings.get('target_bits')} bits, 8-bit activations) as deployed: "
              f"the integer golden model, bit-exact with the hardware, on test windows of split "
              f"seed {res['split_seed']} (`{res['command']}`):", "",
-             "| protocol | folds x seeds | accuracy (mean ± sd, ddof 1) | honest memory |",
+             "| protocol | runs (folds; seeds) | accuracy (mean ± sd, ddof 1) | honest memory |",
              "|---|---|---|---|"]
     for pr, body, sm in rows:
         extra = ""
         if pr == "record":
             extra = (f"; classes recorded in >= 5 subjects "
                      f"{_pct(sm['accuracy_classes_in_5_subjects'])}")
-        lines.append(f"| `{pr}`: {body['description']} | {len(sm['folds'])} x {len(sm['seeds'])} "
+        lines.append(f"| `{pr}`: {body['description']} | {sm['runs']} ({len(sm['folds'])}; "
+                     f"{', '.join(map(str, sm['seeds']))}) "
                      f"| {_pct(sm['accuracy_mean'], sm['accuracy_std'])}{extra} | "
                      f"{sm['memory_kib_mean']:.2f} KiB |")
     for pr, body, _ in rows:
@@ -289,7 +290,7 @@ def generalization_headline(res: dict) -> list[str]:
             if t["a"] == HEADLINE and t["b"] in body["configs"]:
                 m = t["windows_test"]
                 lines += ["", f"`{pr}`, {t['a']} vs {t['b']} ({len(t['folds'])} folds x "
-                          f"{len(t['seeds'])} seeds, same windows): {100 * t['difference']:+.2f} "
+                          f"{len(t['seeds'])} seed(s), same windows): {100 * t['difference']:+.2f} "
                           f"points, {m['test']} p = {m['p']:.3g} (Holm {m['p_holm']:.3g}): "
                           f"**{t['verdict']}**."]
     return lines + [""]
