@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -129,9 +129,9 @@ def agreement(reference: np.ndarray, predicted: np.ndarray, mask: np.ndarray | N
 
 
 def classify_record(name: str, model_path: str | Path | None = None, data: str | None = None,
-                    rtl: Callable | None = None, max_windows: int | None = None) -> dict:
+                    classifier: Callable | None = None, max_windows: int | None = None) -> dict:
     """Classify record ``name``'s MLII lead window by window with the golden model, or with
-    another classifier of the same model: ``rtl(model, x, golden_logits, record_name)`` returns
+    another classifier of the same model: ``classifier(model, x, golden_logits, record_name)`` returns
     the classes (1..17) of the windows ``x`` (int16 ``(N, 3600)``) and a summary of its run
     (the CLI passes :func:`ecg_alq.sim.network.rtl_classes`: the RTL in Verilator, its logits
     checked against ``golden_logits``). ``max_windows``: only the first ones (for quick
@@ -158,8 +158,8 @@ def classify_record(name: str, model_path: str | Path | None = None, data: str |
     result = {"record": name, "model": str(path), "windows_total": len(wins),
               "windows_reserved": int(reserved.sum()),
               "seconds_covered": len(wins) * WINDOW / record.fs, "classifier": "golden model"}
-    if rtl is not None:
-        predicted[~reserved], result["rtl"] = rtl(model, x, golden, name)
+    if classifier is not None:
+        predicted[~reserved], result["rtl"] = classifier(model, x, golden, name)
         result["classifier"] = "RTL (Verilator)"
     reference = np.where(reserved, 0, [w.reference for w in wins])
     seen, how = seen_mask(name, starts, model, data)

@@ -44,7 +44,7 @@ def cmd_classify_record(args) -> int:
         rtl = rtl_classes(hw_params(args), out, progress=lambda line: print(f"  {line}", flush=True))
     results = []
     for name in names:
-        r = classify_record(name, args.model, args.data, rtl=rtl, max_windows=args.windows)
+        r = classify_record(name, args.model, args.data, classifier=rtl, max_windows=args.windows)
         _report(name, r, write_record_outputs(r, out), alone=len(names) == 1)
         results.append(r)
         if r.get("rtl") and not r["rtl"]["bit_exact"]:
