@@ -43,6 +43,13 @@ RECIPES: dict[str, dict] = {
     "database-aux-long": DATABASE | {"aux_weight": 0.3, "epochs": 80},
     "database-aux-20": GENERALIZING_RECIPE,  # the chosen one (ecg_alq.training)
     "database-aux1-20": DATABASE | {"aux_weight": 1.0, "epochs": 20},
+    # round 4, for new patients (record protocol, subject validation, folds 0-3): one change each
+    # over the chosen recipe
+    "aux-20-scale": GENERALIZING_RECIPE | {"scale_min": 0.7, "scale_max": 1.4},
+    "aux-20-natural": GENERALIZING_RECIPE | {"class_balance": 1.0},
+    "aux-20-uniform": GENERALIZING_RECIPE | {"class_balance": 0.0},
+    "aux-20-decay": GENERALIZING_RECIPE | {"weight_decay": 0.05},
+    "aux-20-shift": GENERALIZING_RECIPE | {"shift_max": 90},
 }
 
 
