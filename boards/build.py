@@ -193,7 +193,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                           + ("; ".join(lines[:6]) if lines else f"see {log_path}")
                           + f" (log: {log_path})", fits=False)
     report = parse_report(out / f"{NAME}.report.json")
-    cycles = network_cycles(top.link.accel.plan).total
+    cycles = network_cycles(top.link.accel.layout.plan).total
     clock_mhz = top.clock_hz / 1e6
     summary = {
         "board": board_name, "device": spec.device, "parameters": params.to_dict(),

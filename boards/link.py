@@ -23,7 +23,7 @@ Ports::
     rx          In  1  the UART line from the host (idle high)
     tx          Out 1  the UART line to the host (idle high)
     busy        Out 1  the accelerator is busy (an LED)
-    last_class  Out 5  the class id of the last fragment answered OK (0 before the first)
+    last_class  Out    the class id of the last fragment answered OK (0 before the first)
     status      Out 3  the status of the last answered request
 """
 
@@ -37,6 +37,7 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.boards import protocol as P
 from ecg_alq.boards.uart import UartRx, UartTx
 from ecg_alq.hw.accelerator import Accelerator
+from ecg_alq.hw.layout import Layout
 from ecg_alq.hw.params import HwParams, must_be_positive, reject
 from ecg_alq.intmodel.spec import IntModel
 
@@ -65,9 +66,9 @@ class LinkTop(wiring.Component):
             reject(self, f"the serial protocol carries {P.SAMPLES}-sample fragments and "
                          f"{P.LOGITS} logits; the model has {model.input.length} and "
                          f"{model.num_classes}")
-        self.accel = Accelerator(model, params)
-        if self.accel.logit_width > 32:
-            reject(self, f"logits of {self.accel.logit_width} bits do not fit the protocol's 32")
+        layout = Layout.of(model, params)
+        if layout.tables.acc_width > 32:
+            reject(self, f"logits of {layout.tables.acc_width} bits do not fit the protocol's 32")
         self.divisor = max(1, round(clock_hz / baud))
         error = abs(clock_hz / self.divisor - baud) / baud
         if error > MAX_BAUD_ERROR:
@@ -75,9 +76,10 @@ class LinkTop(wiring.Component):
                          f"(at most {MAX_BAUD_ERROR:.0%} works): choose another baud rate")
         self.params, self.clock_hz, self.baud = params, clock_hz, baud
         self.timeout_cycles, self.model_id = timeout_cycles, model_id
+        self.accel = Accelerator(model, params, layout)  # made once nothing can be rejected
         self.uart_rx, self.uart_tx = UartRx(self.divisor), UartTx(self.divisor)
         super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "busy": Out(1),
-                          "last_class": Out(5), "status": Out(3)})
+                          "last_class": Out(layout.class_width), "status": Out(3)})
 
     def info_bytes(self) -> bytes:
         """INFO's payload but its last byte (the flags, which change when loading)."""

@@ -1,27 +1,30 @@
 """The cycle model of the accelerator: exact cycle counts per layer and in total, in Python.
 
-It follows the sequencer of :mod:`ecg_alq.hw.accelerator` state by state (``docs/hardware.md``):
+It walks the sequencer's states (:mod:`ecg_alq.hw.sequencer`, ``docs/hardware.md``), taking
+every latency from the block that has it:
 
-    INPUT     the input stage after the last sample: mean, preprocessing pass (``input_cycles``)
-    per layer SETUP 1, RUN conv_length x P x F (one chunk issued per cycle), FLUSH,
-              then (all but the last layer) DRAIN until the output FIFOs are empty, and ZEROS:
-              1 + out_length cycles per channel without bases, plus 1
-    last      ARGMAX 2 x (classes - 1) + 1 (a logit read, then compared, per two cycles)
+    INPUT     the input stage after the last sample (``input_stage.input_cycles``)
+    per layer SETUP (``sequencer.SETUP_CYCLES``), RUN conv_length x P x F (one chunk issued per
+              cycle), FLUSH (``timing.flush_cycles``), then (all but the last layer) DRAIN
+              until the output FIFOs are empty and ZEROS (``sequencer.zeros_cycles``)
+    last      the classifier's argmax (``classify.compute_cycles``)
 
-DRAIN depends only on when results are emitted, which the schedule fixes: a channel's pooled
-output leaves its lane's FIFO through a writer that takes one value per cycle, lowest lane first.
-:func:`layer_cycles` replays that queue, which also gives the deepest FIFO the layer needs.
+DRAIN depends only on when results are pushed into the FIFOs, which the schedule fixes:
+:func:`_drain` replays those pushes through the writer's reference model
+(:class:`~ecg_alq.hw.writer.WriterModel`), which also gives the deepest FIFO the layer needs.
 The simulation must reproduce the totals exactly (``tests/test_hw_network.py``).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import asdict, dataclass
 
-from ecg_alq.hw.plan import LayerPlan, NetworkPlan
+from ecg_alq.hw.classify import compute_cycles
 from ecg_alq.hw.input_stage import input_cycles
+from ecg_alq.hw.plan import LayerPlan, NetworkPlan
+from ecg_alq.hw.sequencer import DRAIN_EXIT_CYCLES, SETUP_CYCLES, zeros_cycles
 from ecg_alq.hw.timing import emit_delay, flush_cycles
+from ecg_alq.hw.writer import READ_LATENCY, WriterModel
 
 
 @dataclass(frozen=True)
@@ -40,59 +43,57 @@ class LayerCycles:
         return self.run + self.flush + self.drain + self.zeros + self.overhead
 
 
-def _emissions(lp: LayerPlan) -> list[deque]:
-    """Per lane, the cycles (from the layer's first issue) at which its emitted values become
-    readable in its FIFO, in order."""
+def _pushes(lp: LayerPlan) -> dict[int, list[int]]:
+    """Cycle (from the layer's first issue) -> the lanes whose pool unit pushes a finished value
+    into their FIFO in it: a channel's last chunk of a position that closes a pooling window,
+    ``emit_delay - READ_LATENCY`` cycles after its issue."""
     layer = lp.layer
     F, P = lp.chunks, lp.passes
-    closing = []
+    delay = emit_delay(lp.simd) - READ_LATENCY
+    out: dict[int, list[int]] = {}
     for t in range(layer.conv_length):
         d = t - (layer.pool_kernel - 1)
-        closing.append(d >= 0 and d % layer.pool_stride == 0
-                       and d // layer.pool_stride < layer.out_length)
-    out = []
-    for lane in lp.lanes:
-        ends = [p for p, ps in enumerate(lane.passes) if ps is not None and ps.last]
-        times = deque()
-        for t in range(layer.conv_length):
-            if closing[t]:
-                base = t * P * F
-                times.extend(base + p * F + F - 1 + emit_delay(lp.simd) for p in ends)
-        out.append(times)
+        if d >= 0 and d % layer.pool_stride == 0 and d // layer.pool_stride < layer.out_length:
+            for i, lane in enumerate(lp.lanes):
+                for p, ps in enumerate(lane.passes):
+                    if ps is not None and ps.last:
+                        out.setdefault(t * P * F + p * F + F - 1 + delay, []).append(i)
     return out
 
 
 def _drain(lp: LayerPlan, end_of_flush: int) -> tuple[int, int]:
-    """(cycles in DRAIN, deepest FIFO): replay the writer, which each cycle pops one value from
-    the lowest lane whose FIFO holds a readable one."""
-    arrivals = sorted((t, i) for i, q in enumerate(_emissions(lp)) for t in q)
-    held = [0] * len(lp.lanes)
-    depth, last_pop, k = 0, -1, 0
-    cycle = arrivals[0][0] if arrivals else 0
-    while k < len(arrivals) or any(held):
-        if not any(held) and arrivals[k][0] > cycle:
-            cycle = arrivals[k][0]  # nothing to write until the next value arrives
-        while k < len(arrivals) and arrivals[k][0] <= cycle:
-            held[arrivals[k][1]] += 1
-            k += 1
-        depth = max(depth, max(held))
-        held[next(i for i, n in enumerate(held) if n)] -= 1
-        last_pop = cycle
+    """(cycles in DRAIN, deepest FIFO): the layer's pushes replayed through
+    :class:`~ecg_alq.hw.writer.WriterModel` cycle by cycle (idle stretches skipped)."""
+    pushes = _pushes(lp)
+    lanes = len(lp.lanes)
+    writer = WriterModel(lanes, depth=sum(map(len, pushes.values())) + 1)  # never full
+    pending = sorted(pushes)
+    depth, last_write, k = 0, -1, 0
+    cycle = pending[0] if pending else 0
+    while k < len(pending) or writer.fullest():
+        if not writer.fullest() and pending[k] > cycle:
+            cycle = pending[k]  # nothing to write until the next push
+        now = pushes.get(cycle, []) if k < len(pending) and pending[k] == cycle else []
+        k += bool(now)
+        write, _, _ = writer.step([(0, 0, 0) if i in now else None for i in range(lanes)], None)
+        if write is not None:
+            last_write = cycle
+        depth = max(depth, writer.fullest())
         cycle += 1
-    drain_end = max(end_of_flush, last_pop + 1)
-    return drain_end - end_of_flush + 1, depth
+    drain_end = max(end_of_flush, last_write + 1)
+    return drain_end - end_of_flush + DRAIN_EXIT_CYCLES, depth
 
 
 def layer_cycles(lp: LayerPlan, last: bool, pe: int, classes: int) -> LayerCycles:
     layer = lp.layer
-    run = lp.compute_cycles
+    run, flush = lp.compute_cycles, flush_cycles(lp.simd)
     if last:
-        return LayerCycles(layer.name, run, flush_cycles(lp.simd), 0, 0, 2 * classes,
+        return LayerCycles(layer.name, run, flush, 0, 0, SETUP_CYCLES + compute_cycles(classes),
                            float(lp.ideal_cycles(pe)), 0)
-    drain, depth = _drain(lp, run + flush_cycles(lp.simd))
-    zeros = len(lp.zero_channels) * (1 + layer.out_length) + 1
-    return LayerCycles(layer.name, run, flush_cycles(lp.simd), drain, zeros, 1, float(lp.ideal_cycles(pe)),
-                       depth)
+    drain, depth = _drain(lp, run + flush)
+    zeros = zeros_cycles(len(lp.zero_channels), layer.out_length)
+    return LayerCycles(layer.name, run, flush, drain, zeros, SETUP_CYCLES,
+                       float(lp.ideal_cycles(pe)), depth)
 
 
 @dataclass(frozen=True)

@@ -47,18 +47,18 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
     out = Path(out)
     vpath = out / f"{TOP}.v"
     write_text(vpath, verilog.convert(acc, name=TOP))
-    cycles = network_cycles(acc.plan)
-    t = acc.tables
+    cycles = network_cycles(acc.layout.plan)
+    t = acc.layout.tables
     summary = {
         "top": TOP, "verilog": vpath.name, "parameters": params.to_dict(),
         "model": {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                   "honest_memory_kib": memory.count(model).kib,
                   "layers": [layer.name for layer in model.layers]},
         "widths": {"activation": t.act_bits, "alpha": t.alpha_bits, "basis_sum": t.psum_width,
-                   "accumulator": t.acc_width, "bias": t.bias_width, "logit": acc.logit_width},
+                   "accumulator": t.acc_width, "bias": t.bias_width, "logit": t.acc_width},
         "memory_bits": acc.layout.memory_bits(),
         "cycles": cycles.to_dict(),
-        "basis_additions": acc.plan.basis_additions,
+        "basis_additions": acc.layout.plan.basis_additions,
     }
     if check:
         summary["lint"] = lint(vpath)

@@ -17,21 +17,11 @@ from amaranth.lib import data
 
 from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.input_stage import RAW_BITS
-from ecg_alq.hw.params import HwParams
+from ecg_alq.hw.params import HwParams, bits, width
 from ecg_alq.hw.plan import NetworkPlan, plan_network
 from ecg_alq.hw.tables import BUF_A, BUF_B, Tables, build_tables
 from ecg_alq.hw.writer import write_layout
 from ecg_alq.intmodel.spec import IntModel
-
-
-def width(n: int) -> int:
-    """Unsigned bits to hold ``0..n-1`` (at least 1)."""
-    return max(1, (n - 1).bit_length()) if n > 1 else 1
-
-
-def bits(n: int) -> int:
-    """Unsigned bits to hold ``0..n`` (at least 1)."""
-    return max(1, int(n).bit_length())
 
 
 def fifo_depth(plan: NetworkPlan) -> int:
@@ -95,6 +85,18 @@ class Layout:
         return data.StructLayout({
             "valid": 1, "channel": self._channel_bits, "local": bits(max(T.max_local, 1)),
             "alpha": T.alpha_bits, "first": 1, "last": 1, "bias": signed(T.bias_width)})
+
+    def pass_words(self) -> list[list[int]]:
+        """Per lane, the words of its pass table (``pass_layout`` packed), all layers' rows."""
+        return [[self.pass_layout.const({
+            "valid": e.valid, "channel": e.channel, "local": e.local, "alpha": e.alpha,
+            "first": e.first, "last": e.last, "bias": e.bias}).as_value().value for e in lane]
+            for lane in self.tables.passes]
+
+    def bank_names(self, kind: int) -> list[str]:
+        """Netlist names of activation buffer ``kind``'s banks (``tables.BUF_A``/``BUF_B``):
+        bank ``b`` holds elements ``b, b + simd, ...`` (what testbenches read and write)."""
+        return [f"mem{kind}_{b}" for b in range(self.params.simd)]
 
     @cached_property
     def zero_layout(self) -> data.StructLayout:

@@ -61,3 +61,13 @@ def must_be_positive(component, **values) -> None:
     for name, v in values.items():
         if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
             reject(component, f"{name} must be a positive integer, got {v!r}")
+
+
+def width(n: int) -> int:
+    """Unsigned bits to hold ``0..n-1`` (at least 1)."""
+    return max(1, (n - 1).bit_length()) if n > 1 else 1
+
+
+def bits(n: int) -> int:
+    """Unsigned bits to hold ``0..n`` (at least 1)."""
+    return max(1, int(n).bit_length())

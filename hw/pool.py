@@ -41,6 +41,8 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.hw.params import must_be_positive, reject
 from ecg_alq.intmodel.spec import rshift
 
+EMIT_LATENCY = 1  #: cycles from a closing result (``valid``) to its ``emit``
+
 
 class PoolUnit(wiring.Component):
     def __init__(self, acc_width: int, act_bits: int, shifts: list[int], channels: int,

@@ -35,6 +35,8 @@ from amaranth.lib.wiring import In, Out
 
 from ecg_alq.hw.params import must_be_positive
 
+READ_LATENCY = 1  #: a value pushed in cycle n can be written in cycle n + READ_LATENCY
+
 
 def write_layout(simd: int, row_width: int, act_bits: int) -> data.StructLayout:
     return data.StructLayout({"valid": 1, "bank": range(simd), "row": row_width,
@@ -112,3 +114,7 @@ class WriterModel:
                 else:
                     q.append(tuple(item))
         return (tuple(write) if write is not None else None), empty, overflow
+
+    def fullest(self) -> int:
+        """Values in the fullest FIFO (after the last step)."""
+        return max(map(len, self.queues), default=0)

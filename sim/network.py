@@ -18,6 +18,7 @@ from ecg_alq.hw.accelerator import Accelerator
 from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
+from ecg_alq.hw.tables import BUF_A, BUF_B
 from ecg_alq.intmodel import IntModel, save
 from ecg_alq.sim.runner import SimulationFailed, run
 
@@ -52,11 +53,11 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     np.save(work / "x.npy", x)
     waves = bool(options.pop("waves", False))
     acc = Accelerator(model, params)
-    expected = network_cycles(acc.plan).total
+    expected = network_cycles(acc.layout.plan).total
     cfg = {"model": str(work / "model.npz"), "fragments": str(work / "x.npy"),
            "expected_cycles": expected, "idle": 0.1, "backpressure": 0.3, "seed": 7,
            "reset_after": None, "report": str(work / "report.json"), "layer_check": 1,
-           "simd": params.simd, "dst": [c.dst for c in acc.tables.layers],
+           "dst": [c.dst for c in acc.layout.tables.layers], "banks": _banks(acc.layout),
            "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []} | options
     t0 = time.perf_counter()
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
@@ -92,15 +93,21 @@ def simulate_layers(model: IntModel, params: HwParams, fragment: np.ndarray, wor
     save(model, work / "model.npz")
     np.save(work / "fragment.npy", np.asarray(fragment).reshape(-1))
     acc = Accelerator(model, params)
-    cycles = network_cycles(acc.plan)
+    cycles = network_cycles(acc.layout.plan)
     cfg = {"model": str(work / "model.npz"), "fragment": str(work / "fragment.npy"),
-           "simd": params.simd, "src": [c.src for c in acc.tables.layers],
-           "dst": [c.dst for c in acc.tables.layers],
+           "src": [c.src for c in acc.layout.tables.layers],
+           "dst": [c.dst for c in acc.layout.tables.layers], "banks": _banks(acc.layout),
            "layer_cycles": [lc.total for lc in cycles.layers], "input_cycles": cycles.input,
            "seed": seed, "report": str(work / "layers.json"), "golden_model": golden_model,
            "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []}
     run(acc, "accel", "tb_layers", Path(build_dir) if build_dir else work / "sim", cfg)
     return json.loads((work / "layers.json").read_text())
+
+
+def _banks(layout) -> dict[str, list[str]]:
+    """Buffer kind (as a JSON key) -> the netlist names of its banks, for a testbench's
+    backdoor reads and writes."""
+    return {str(kind): layout.bank_names(kind) for kind in (BUF_A, BUF_B)}
 
 
 def design_key(model: IntModel, params: HwParams) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 
 from ecg_alq.hw.fetch import FetchModel
+from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 
 
@@ -37,13 +37,7 @@ async def fetch_matches_model(dut):
     rng = random.Random(cfg["seed"])
     S, A, rw = cfg["simd"], cfg["act_bits"], cfg["row_width"]
     model = FetchModel(S, A)
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    for name in ("row", "off", "element", "avail", "left", "data", "signed_input"):
-        getattr(dut, name).value = 0
-    await RisingEdge(dut.clk)
-    await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await Bench(dut, ("row", "off", "element", "avail", "left", "data", "signed_input")).start(2)
     signed_input, in_elements = 1, 0
     masked = unmasked = 0
     for cycle in range(cfg["cycles"]):

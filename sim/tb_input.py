@@ -14,12 +14,12 @@ import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 
 from ecg_alq.hw.input_stage import RAW_BITS, input_cycles, preprocess
 from ecg_alq.hw.writer import write_layout
 from ecg_alq.intmodel.spec import rounded_mean
+from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 
 
@@ -28,12 +28,7 @@ async def input_stage_matches_reference(dut):
     cfg = config()
     rng = random.Random(cfg["seed"])
     L, S, A, sh = cfg["length"], cfg["simd"], cfg["act_bits"], cfg["input_shift"]
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    dut.start.value = dut.in_valid.value = dut.in_data.value = 0
-    await RisingEdge(dut.clk)
-    await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await Bench(dut, ("start", "in_valid", "in_data")).start(2)
     top = (1 << RAW_BITS) - 1
     layout = write_layout(S, cfg["row_width"], A)
 

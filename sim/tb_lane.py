@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from ecg_alq.hw.lane import LaneModel
+from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 
 
@@ -52,14 +52,8 @@ def stimulus(cfg: dict) -> list[dict]:
 async def lane_matches_model(dut):
     cfg = config()
     simd, aw = cfg["simd"], cfg["act_width"]
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    for name in ("valid", "acts", "signs", "last_chunk", "alpha", "first_basis", "last_basis",
-                 "bias"):
-        getattr(dut, name).value = 0
-    for _ in range(2):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await Bench(dut, ("valid", "acts", "signs", "last_chunk", "alpha", "first_basis",
+                      "last_basis", "bias")).start(2)
     model, got = LaneModel(cfg["simd"]), []
     for k, cyc in enumerate(stimulus(cfg)):
         await FallingEdge(dut.clk)

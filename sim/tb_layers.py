@@ -7,7 +7,7 @@ raw samples through the input port, every later layer from its input written by 
 its source buffer and ``start`` with ``first_layer = k``. When the accelerator moves on to layer
 ``k + 1``, the destination buffer must equal the golden layer output and ``cycles`` the cycle
 model's count for the layer (plus the input stage for layer 0); the logits layer is read from
-the output stream. Config: ``model``, ``fragment`` (``.npy`` int (length,)), ``simd``, ``src``,
+the output stream. Config: ``model``, ``fragment`` (``.npy`` int (length,)), ``banks``, ``src``,
 ``dst`` (buffer of each layer), ``layer_cycles``, ``input_cycles``, ``seed``, ``report``,
 ``golden_model`` (compare with another model file than the hardware's; for testing the check).
 """
@@ -19,22 +19,22 @@ import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import Edge, FallingEdge, First, Timer
 
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
 from ecg_alq.intmodel.spec import ADC_MAX
 from ecg_alq.sim.runner import config
-from ecg_alq.sim.tb_network import CLOCK_NS, load_signs, read_buffer, receive, reset, send
+from ecg_alq.sim.bench import CLOCK_NS, Bench
+from ecg_alq.sim.tb_network import (INPUTS, banks_of, load_signs, read_buffer, receive, reset,
+                                     send)
 
 
-def write_buffer(dut, kind: int, simd: int, values: np.ndarray) -> None:
+def write_buffer(dut, cfg: dict, kind: int, values: np.ndarray) -> None:
     """Backdoor: store ``values`` (channels, length) position-major into buffer ``kind``."""
-    flat = values.T.reshape(-1)
-    banks = [getattr(dut, f"mem{kind}_{b}") for b in range(simd)]
-    for e, v in enumerate(flat):
-        banks[e % simd][e // simd].value = int(v)
+    banks = banks_of(dut, cfg, kind)
+    for e, v in enumerate(values.T.reshape(-1)):
+        banks[e % len(banks)][e // len(banks)].value = int(v)
 
 
 async def start_at(dut, k: int) -> None:
@@ -50,14 +50,14 @@ async def run_layer(dut, cfg, golden, k: int, a: np.ndarray | None, x: np.ndarra
                     rng) -> tuple[np.ndarray, int]:
     """Run layer ``k`` alone on input integers ``a`` (channels, length), or layer 0 on raw
     samples ``x``; returns (the layer's output as the hardware wrote it, cycles)."""
-    model, simd = golden.model, cfg["simd"]
+    model = golden.model
     last = k == len(model.layers) - 1
     limit = 4 * (sum(cfg["layer_cycles"]) + cfg["input_cycles"]) + 10_000
     if k == 0:
         await reset(dut)
         await send(dut, x, rng, idle=0.0)
     else:
-        write_buffer(dut, cfg["src"][k], simd, a)
+        write_buffer(dut, cfg, cfg["src"][k], a)
         await start_at(dut, k)
     if last:
         logits, _ = await receive(dut, model.num_classes, rng, 0.0, limit)
@@ -66,7 +66,7 @@ async def run_layer(dut, cfg, golden, k: int, a: np.ndarray | None, x: np.ndarra
         await First(Edge(dut.layer), Timer(limit * CLOCK_NS, unit="ns"))
     assert int(dut.layer.value) == k + 1, f"layer {k} did not finish within {limit} cycles"
     layer = model.layers[k]
-    got = read_buffer(dut, cfg["dst"][k], simd, layer.out_channels * layer.out_length)
+    got = read_buffer(dut, cfg, cfg["dst"][k], layer.out_channels * layer.out_length)
     return got.reshape(layer.out_length, layer.out_channels).T, int(dut.cycles.value)
 
 
@@ -79,10 +79,7 @@ async def every_layer_matches_golden(dut):
     model = golden.model
     fragment = np.load(cfg["fragment"]).reshape(1, -1)
     dump = golden.trace(fragment)
-    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
-    for name in ("start", "first_layer", "in_valid", "in_data", "out_ready"):
-        getattr(dut, name).value = 0
-    await reset(dut)
+    await Bench(dut, INPUTS + ("first_layer",)).start()
     await load_signs(dut, cfg.get("sign_rows"))
     results = []
     for k, layer in enumerate(model.layers):

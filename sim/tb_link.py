@@ -30,7 +30,6 @@ import json
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.task import bridge, resume
 from cocotb.triggers import FallingEdge, Timer
 
@@ -39,9 +38,9 @@ from ecg_alq.boards.host import BoardClient, classify_all, sign_rows_for
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
+from ecg_alq.sim.bench import CLOCK_NS, Bench
 from ecg_alq.sim.runner import config
 
-CLOCK_NS = 10
 
 
 class SimLine:
@@ -149,11 +148,8 @@ def session(client: BoardClient, port: SimPort, x: np.ndarray, model_id: int) ->
 
 async def start_line(dut, cfg) -> SimPort:
     """Clock, reset, the simulated line; returns the client's port (with its read timeout)."""
-    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
-    dut.rx.value = 1
-    dut.rst.value = 1
-    await Timer(5 * CLOCK_NS, unit="ns")
-    dut.rst.value = 0
+    dut.rx.value = 1  # the idle line
+    await Bench(dut).start(5)
     line = SimLine(dut, cfg["divisor"])
     cocotb.start_soon(line.monitor())
     # the client's read timeout: the longest a response can take to start and finish

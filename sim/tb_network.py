@@ -18,21 +18,20 @@ import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, Edge, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
+from ecg_alq.sim.bench import CLOCK_NS, Bench
 from ecg_alq.sim.runner import config
 
-CLOCK_NS = 10
+
+
+INPUTS = ("start", "in_valid", "in_data", "out_ready")  #: zeroed before the reset
 
 
 async def reset(dut, cycles: int = 3) -> None:
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, cycles)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    await Bench(dut).reset(cycles)
 
 
 async def load_signs(dut, rows: list[int] | None) -> None:
@@ -103,10 +102,16 @@ async def receive(dut, n: int, rng: random.Random, backpressure: float,
     return logits, classes.pop()
 
 
-def read_buffer(dut, kind: int, simd: int, elements: int) -> np.ndarray:
-    """The first ``elements`` of activation buffer ``kind`` (1: A, 2: B), position-major."""
-    banks = [getattr(dut, f"mem{kind}_{b}") for b in range(simd)]
-    return np.array([int(banks[e % simd][e // simd].value) for e in range(elements)])
+def banks_of(dut, cfg: dict, kind: int) -> list:
+    """The banks of activation buffer ``kind`` (``tables.BUF_A``/``BUF_B``), by the netlist
+    names the layout gives them (``cfg["banks"]``); element ``e`` is in bank ``e % simd``."""
+    return [getattr(dut, name) for name in cfg["banks"][str(kind)]]
+
+
+def read_buffer(dut, cfg: dict, kind: int, elements: int) -> np.ndarray:
+    """Backdoor: the first ``elements`` of activation buffer ``kind``, position-major."""
+    banks = banks_of(dut, cfg, kind)
+    return np.array([int(banks[e % len(banks)][e // len(banks)].value) for e in range(elements)])
 
 
 async def check_layers(dut, cfg: dict, traces, found: list) -> None:
@@ -119,7 +124,7 @@ async def check_layers(dut, cfg: dict, traces, found: list) -> None:
         if new == current + 1:
             t = traces[current]
             want = t.output[0]  # (channels, length)
-            got = read_buffer(dut, cfg["dst"][current], cfg["simd"], want.size)
+            got = read_buffer(dut, cfg, cfg["dst"][current], want.size)
             got = got.reshape(want.shape[1], want.shape[0]).T
             found.append((t.name, bool(np.array_equal(got, want))))
         current = new
@@ -133,10 +138,7 @@ async def network_matches_golden(dut):
     x = np.load(cfg["fragments"])
     golden = GoldenModel(model)
     want = golden.logits(x)
-    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
-    for name in ("start", "in_valid", "in_data", "out_ready"):
-        getattr(dut, name).value = 0
-    await reset(dut)
+    await Bench(dut, INPUTS).start()
     await load_signs(dut, cfg.get("sign_rows"))
     if cfg.get("reset_after") is not None:
         await send(dut, x[0], rng, cfg["idle"], stop_after=cfg["reset_after"])

@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 
 from ecg_alq.hw.pool import PoolModel
+from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 
 INPUTS = ("valid", "acc", "layer", "local", "open", "open_slot", "close", "close_slot",
@@ -27,13 +27,7 @@ async def pool_matches_model(dut):
     rng = random.Random(cfg["seed"])
     model = PoolModel(cfg["act_bits"], cfg["shifts"], cfg["channels"], cfg["windows"],
                       cfg["simd"])
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    for name in INPUTS:
-        getattr(dut, name).value = 0
-    await RisingEdge(dut.clk)
-    await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await Bench(dut, INPUTS).start(2)
     big = 1 << (cfg["acc_width"] - 2)
     local, layer, got, want = 0, 0, [], []
     for cycle in range(cfg["cycles"]):

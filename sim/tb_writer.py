@@ -14,10 +14,10 @@ import random
 
 import cocotb
 from amaranth import Shape
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 
 from ecg_alq.hw.writer import WriterModel
+from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 
 
@@ -37,13 +37,7 @@ async def writer_matches_model(dut):
     sb = Shape.cast(range(S)).width  # bits of the bank field (0 for simd 1)
     width = 1 + sb + rw + A
     model = WriterModel(L, cfg["depth"])
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    dut.push.value = 0
-    dut.zero.value = 0
-    await RisingEdge(dut.clk)
-    await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await Bench(dut, ("push", "zero")).start(2)
     seen = {"writes": 0, "zero_writes": 0, "overflows": 0, "zero_refused": 0}
 
     def item():
