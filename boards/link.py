@@ -31,14 +31,13 @@ from __future__ import annotations
 
 from amaranth import Array, Cat, Const, Module, Signal, signed
 from amaranth.hdl import ResetInserter
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ecg_alq.boards import protocol as P
 from ecg_alq.boards.uart import UartRx, UartTx
 from ecg_alq.hw.accelerator import Accelerator
 from ecg_alq.hw.layout import Layout
-from ecg_alq.hw.params import HwParams, must_be_positive, reject
+from ecg_alq.hw.params import Checked, HwParams, must_be_positive, reject
 from ecg_alq.intmodel.spec import IntModel
 
 
@@ -57,26 +56,31 @@ def crc8_next(m: Module, crc, byte) -> Signal:
     return c
 
 
-class LinkTop(wiring.Component):
+class LinkTop(Checked):
+
+    @classmethod
+    def check(cls, model, params, clock_hz, baud, timeout_cycles, model_id=0):
+        must_be_positive(clock_hz=clock_hz, baud=baud, timeout_cycles=timeout_cycles)
+        if model.input.length != P.SAMPLES or model.num_classes != P.LOGITS:
+            reject(f"the serial protocol carries {P.SAMPLES}-sample fragments and "
+                   f"{P.LOGITS} logits; the model has {model.input.length} and "
+                   f"{model.num_classes}")
+        acc_width = Layout.of(model, params).tables.acc_width
+        if acc_width > 32:
+            reject(f"logits of {acc_width} bits do not fit the protocol's 32")
+        divisor = max(1, round(clock_hz / baud))
+        error = abs(clock_hz / divisor - baud) / baud
+        if error > MAX_BAUD_ERROR:
+            reject(f"{baud} baud from a {clock_hz / 1e6:g} MHz clock is {error:.1%} off "
+                   f"(at most {MAX_BAUD_ERROR:.0%} works): choose another baud rate")
 
     def __init__(self, model: IntModel, params: HwParams, clock_hz: int, baud: int,
                  timeout_cycles: int, model_id: int = 0):
-        must_be_positive(self, clock_hz=clock_hz, baud=baud, timeout_cycles=timeout_cycles)
-        if model.input.length != P.SAMPLES or model.num_classes != P.LOGITS:
-            reject(self, f"the serial protocol carries {P.SAMPLES}-sample fragments and "
-                         f"{P.LOGITS} logits; the model has {model.input.length} and "
-                         f"{model.num_classes}")
         layout = Layout.of(model, params)
-        if layout.tables.acc_width > 32:
-            reject(self, f"logits of {layout.tables.acc_width} bits do not fit the protocol's 32")
         self.divisor = max(1, round(clock_hz / baud))
-        error = abs(clock_hz / self.divisor - baud) / baud
-        if error > MAX_BAUD_ERROR:
-            reject(self, f"{baud} baud from a {clock_hz / 1e6:g} MHz clock is {error:.1%} off "
-                         f"(at most {MAX_BAUD_ERROR:.0%} works): choose another baud rate")
         self.params, self.clock_hz, self.baud = params, clock_hz, baud
         self.timeout_cycles, self.model_id = timeout_cycles, model_id
-        self.accel = Accelerator(model, params, layout)  # made once nothing can be rejected
+        self.accel = Accelerator(model, params, layout)
         self.uart_rx, self.uart_tx = UartRx(self.divisor), UartTx(self.divisor)
         super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "busy": Out(1),
                           "last_class": Out(layout.class_width), "status": Out(3)})

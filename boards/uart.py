@@ -14,25 +14,25 @@ a framing error (the byte is dropped, ``error`` pulses). Ports::
 from __future__ import annotations
 
 from amaranth import Cat, Module, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive, reject
+from ecg_alq.hw.params import Checked, must_be_positive, reject
 
 MIN_DIVISOR = 4
 
 
-def check_divisor(component, divisor: int) -> None:
-    must_be_positive(component, divisor=divisor)
-    if divisor < MIN_DIVISOR:
-        reject(component, f"divisor (clock cycles per UART bit) must be at least {MIN_DIVISOR}, "
-                          f"got {divisor}: lower the baud rate or raise the clock")
+class _Uart(Checked):
+    @classmethod
+    def check(cls, divisor):
+        must_be_positive(divisor=divisor)
+        if divisor < MIN_DIVISOR:
+            reject(f"divisor (clock cycles per UART bit) must be at least {MIN_DIVISOR}, "
+                   f"got {divisor}: lower the baud rate or raise the clock")
 
 
-class UartRx(wiring.Component):
+class UartRx(_Uart):
 
     def __init__(self, divisor: int):
-        check_divisor(self, divisor)
         self.divisor = divisor
         super().__init__({"rx": In(1, init=1), "data": Out(8), "valid": Out(1),
                           "error": Out(1)})
@@ -83,10 +83,9 @@ class UartRx(wiring.Component):
         return m
 
 
-class UartTx(wiring.Component):
+class UartTx(_Uart):
 
     def __init__(self, divisor: int):
-        check_divisor(self, divisor)
         self.divisor = divisor
         super().__init__({"data": In(8), "valid": In(1), "ready": Out(1),
                           "tx": Out(1, init=1)})

@@ -27,10 +27,10 @@ Ports::
 from __future__ import annotations
 
 from amaranth import Array, Module, Signal, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive, reject
+from ecg_alq.hw.params import Checked, must_be_positive, reject
 
 
 def compute_cycles(classes: int) -> int:
@@ -43,17 +43,20 @@ def word_layout(classes: int, acc_width: int) -> data.StructLayout:
                               "cls": range(1, classes + 1), "last": 1})
 
 
-class Classifier(wiring.Component):
+class Classifier(Checked):
     """``lane_channels[i]``: the logit indices lane ``i`` computes; ``constants``: (index, value)
     of the logits without a basis."""
 
-    def __init__(self, classes: int, acc_width: int, lane_channels: list[list[int]],
-                 constants: list[tuple[int, int]]):
-        must_be_positive(self, classes=classes, acc_width=acc_width, lanes=len(lane_channels))
+    @classmethod
+    def check(cls, classes, acc_width, lane_channels, constants):
+        must_be_positive(classes=classes, acc_width=acc_width, lanes=len(lane_channels))
         covered = sorted([c for chans in lane_channels for c in chans] + [c for c, _ in constants])
         if covered != list(range(classes)):
-            reject(self, f"every one of the {classes} logits needs exactly one source (a lane's "
-                         f"channel or a constant); got {covered}")
+            reject(f"every one of the {classes} logits needs exactly one source (a lane's "
+                   f"channel or a constant); got {covered}")
+
+    def __init__(self, classes: int, acc_width: int, lane_channels: list[list[int]],
+                 constants: list[tuple[int, int]]):
         self.classes, self.acc_width = classes, acc_width
         self.lane_channels, self.constants = [list(c) for c in lane_channels], list(constants)
         result = data.StructLayout({"valid": 1, "channel": range(classes),

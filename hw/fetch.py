@@ -42,18 +42,21 @@ Ports::
 from __future__ import annotations
 
 from amaranth import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive
+from ecg_alq.hw.params import Checked, must_be_positive
 
 LATENCY = 3  #: cycles from the issue cycle to ``feed``
 
 
-class WindowFetch(wiring.Component):
-    def __init__(self, simd: int, act_bits: int, row_width: int, element_width: int):
-        must_be_positive(self, simd=simd, act_bits=act_bits, row_width=row_width,
+class WindowFetch(Checked):
+    @classmethod
+    def check(cls, simd, act_bits, row_width, element_width):
+        must_be_positive(simd=simd, act_bits=act_bits, row_width=row_width,
                          element_width=element_width)
+
+    def __init__(self, simd: int, act_bits: int, row_width: int, element_width: int):
         self.simd, self.act_bits = simd, act_bits
         self.row_width, self.element_width = row_width, element_width
         super().__init__({

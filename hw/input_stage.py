@@ -32,11 +32,10 @@ Ports::
 from __future__ import annotations
 
 from amaranth import Cat, Module, Mux, Signal, signed
-from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive, reject
+from ecg_alq.hw.params import Checked, must_be_positive, reject
 from ecg_alq.hw.writer import write_layout
 from ecg_alq.intmodel.spec import ADC_BITS, rshift
 
@@ -57,15 +56,17 @@ def preprocess(x: int, mean: int, shift: int, act_bits: int) -> int:
     return int(min(hi, max(lo, int(rshift(x - mean, shift)))))
 
 
-class InputStage(wiring.Component):
+class InputStage(Checked):
+    @classmethod
+    def check(cls, length, simd, act_bits, input_shift, row_width, memory_attrs=None):
+        must_be_positive(length=length, simd=simd, act_bits=act_bits, row_width=row_width)
+        if not (isinstance(input_shift, int) and input_shift >= 0):
+            reject(f"input_shift must be an integer >= 0, got {input_shift!r}")
+        if length * ((1 << RAW_BITS) - 1) + length // 2 >= 1 << SUM_BITS:
+            reject(f"a fragment of {length} samples is too long for the mean divider")
+
     def __init__(self, length: int, simd: int, act_bits: int, input_shift: int,
                  row_width: int, memory_attrs: dict | None = None):
-        must_be_positive(self, length=length, simd=simd, act_bits=act_bits,
-                         row_width=row_width)
-        if not (isinstance(input_shift, int) and input_shift >= 0):
-            reject(self, f"input_shift must be an integer >= 0, got {input_shift!r}")
-        if length * ((1 << RAW_BITS) - 1) + length // 2 >= 1 << SUM_BITS:
-            reject(self, f"a fragment of {length} samples is too long for the mean divider")
         self.length, self.simd, self.act_bits = length, simd, act_bits
         self.input_shift, self.row_width = input_shift, row_width
         self.memory_attrs = dict(memory_attrs or {})

@@ -28,10 +28,10 @@ the last chunk only)::
 from __future__ import annotations
 
 from amaranth import Module, Mux, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import ALPHA_MULTS, must_be_positive, reject
+from ecg_alq.hw.params import ALPHA_MULTS, Checked, must_be_positive, reject
 
 LATENCY = 4  #: cycles from the last chunk of a channel's last basis to ``result_valid``
 SPLIT_SIMD = 8  #: wider chunks get a register inside their adder tree: one cycle more
@@ -50,20 +50,23 @@ def _tree_sum(values: list):
     return values[0]
 
 
-class Lane(wiring.Component):
+class Lane(Checked):
     """See the module docstring. ``act_width``: bits of an activation magnitude (8 for unsigned
     8-bit activations or signed 8-bit input); ``psum_width``/``acc_width``: signed widths of the
     basis sum and of the accumulator (from the model's proven bounds)."""
 
-    def __init__(self, simd: int, act_width: int, alpha_bits: int, psum_width: int,
-                 acc_width: int, alpha_mult: str = "dsp"):
-        must_be_positive(self, simd=simd, act_width=act_width, alpha_bits=alpha_bits,
+    @classmethod
+    def check(cls, simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult="dsp"):
+        must_be_positive(simd=simd, act_width=act_width, alpha_bits=alpha_bits,
                          psum_width=psum_width, acc_width=acc_width)
         if alpha_mult not in ALPHA_MULTS:
-            reject(self, f"alpha_mult must be one of {ALPHA_MULTS}, got {alpha_mult!r}")
+            reject(f"alpha_mult must be one of {ALPHA_MULTS}, got {alpha_mult!r}")
         if acc_width < psum_width + alpha_bits:
-            reject(self, f"acc_width {acc_width} cannot hold a scaled basis sum "
-                         f"({psum_width} + {alpha_bits} bits)")
+            reject(f"acc_width {acc_width} cannot hold a scaled basis sum "
+                   f"({psum_width} + {alpha_bits} bits)")
+
+    def __init__(self, simd: int, act_width: int, alpha_bits: int, psum_width: int,
+                 acc_width: int, alpha_mult: str = "dsp"):
         self.simd, self.act_width, self.alpha_bits = simd, act_width, alpha_bits
         self.psum_width, self.acc_width, self.alpha_mult = psum_width, acc_width, alpha_mult
         super().__init__({

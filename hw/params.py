@@ -8,13 +8,15 @@
 ``memory``      memory style: ``"auto"`` lets the synthesis tool choose (block RAM);
                 board builds may ask for ``"spram"`` (iCE40UP5K single-port RAM) for the raw
                 input samples and, when the signs are loaded at run time, the sign bits
-                (:meth:`~ecg_alq.hw.accelerator.Accelerator.spram_kinds`); the activation
+                (:meth:`~ecg_alq.hw.layout.Layout.spram_kinds`); the activation
                 buffers stay in block RAM
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+from amaranth.lib import wiring
 
 from ecg_alq.errors import EcgAlqError
 
@@ -49,18 +51,31 @@ class HwParams:
         return asdict(self)
 
 
-def reject(component, message: str):
-    """Raise :class:`HardwareParamError` from a component's constructor (and mark the component
-    as deliberately unused: Amaranth would otherwise warn that it was never elaborated)."""
-    component._MustUse__silence = True
+def reject(message: str):
+    """Raise :class:`HardwareParamError` (from a component's :meth:`Checked.check`)."""
     raise HardwareParamError(message)
 
 
-def must_be_positive(component, **values) -> None:
-    """Reject ``component`` naming the first of ``values`` that is not a positive integer."""
+def must_be_positive(**values) -> None:
+    """Reject the first of ``values`` that is not a positive integer, naming it."""
     for name, v in values.items():
         if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-            reject(component, f"{name} must be a positive integer, got {v!r}")
+            reject(f"{name} must be a positive integer, got {v!r}")
+
+
+class Checked(wiring.Component):
+    """A component that checks its parameters before it exists: :meth:`check` gets the
+    constructor's arguments and raises :class:`HardwareParamError` for impossible ones. A
+    rejected component is never made, so nothing is left for Amaranth to warn about as never
+    elaborated."""
+
+    def __new__(cls, *args, **kwargs):
+        cls.check(*args, **kwargs)
+        return super().__new__(cls, *args, src_loc_at=1, **kwargs)
+
+    @classmethod
+    def check(cls, *args, **kwargs) -> None:
+        """Raise :class:`HardwareParamError` naming the first impossible parameter."""
 
 
 def width(n: int) -> int:

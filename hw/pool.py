@@ -34,23 +34,25 @@ Ports::
 from __future__ import annotations
 
 from amaranth import Array, Module, Mux, Signal, signed
-from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive, reject
+from ecg_alq.hw.params import Checked, must_be_positive, reject
 from ecg_alq.intmodel.spec import rshift
 
 EMIT_LATENCY = 1  #: cycles from a closing result (``valid``) to its ``emit``
 
 
-class PoolUnit(wiring.Component):
-    def __init__(self, acc_width: int, act_bits: int, shifts: list[int], channels: int,
-                 windows: int, simd: int, row_width: int):
-        must_be_positive(self, acc_width=acc_width, act_bits=act_bits, channels=channels,
+class PoolUnit(Checked):
+    @classmethod
+    def check(cls, acc_width, act_bits, shifts, channels, windows, simd, row_width):
+        must_be_positive(acc_width=acc_width, act_bits=act_bits, channels=channels,
                          windows=windows, simd=simd, row_width=row_width)
         if not shifts:
-            reject(self, "shifts needs one requantization shift per layer")
+            reject("shifts needs one requantization shift per layer")
+
+    def __init__(self, acc_width: int, act_bits: int, shifts: list[int], channels: int,
+                 windows: int, simd: int, row_width: int):
         self.acc_width, self.act_bits, self.shifts = acc_width, act_bits, list(shifts)
         self.channels, self.windows, self.simd, self.row_width = channels, windows, simd, row_width
         super().__init__({

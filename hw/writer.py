@@ -29,11 +29,11 @@ from __future__ import annotations
 from collections import deque
 
 from amaranth import Array, Cat, Module, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import must_be_positive
+from ecg_alq.hw.params import Checked, must_be_positive
 
 READ_LATENCY = 1  #: a value pushed in cycle n can be written in cycle n + READ_LATENCY
 
@@ -43,10 +43,13 @@ def write_layout(simd: int, row_width: int, act_bits: int) -> data.StructLayout:
                               "value": act_bits})
 
 
-class Writer(wiring.Component):
-    def __init__(self, lanes: int, depth: int, simd: int, row_width: int, act_bits: int):
-        must_be_positive(self, lanes=lanes, depth=depth, simd=simd, row_width=row_width,
+class Writer(Checked):
+    @classmethod
+    def check(cls, lanes, depth, simd, row_width, act_bits):
+        must_be_positive(lanes=lanes, depth=depth, simd=simd, row_width=row_width,
                          act_bits=act_bits)
+
+    def __init__(self, lanes: int, depth: int, simd: int, row_width: int, act_bits: int):
         self.lanes, self.depth = lanes, depth
         self.simd, self.row_width, self.act_bits = simd, row_width, act_bits
         entry = write_layout(simd, row_width, act_bits)
