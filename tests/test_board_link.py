@@ -28,6 +28,16 @@ def test_crc8_is_the_standard_one():
     assert P.crc8(b"") == 0
 
 
+def test_the_links_hardware_crc_is_the_protocols():
+    """The link's CRC generator (Amaranth's) against the software reference."""
+    from ecg_alq.boards.link import CRC8
+
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 2, 9, 300):
+        data = bytes(rng.integers(0, 256, n, dtype=np.uint8))
+        assert CRC8.compute(data) == P.crc8(data), n
+
+
 def test_requests_are_checked_and_responses_decoded():
     request = P.classify_request(np.arange(P.SAMPLES) % 2048)
     assert len(request) == 3 + 2 * P.SAMPLES and request[:2] == bytes([P.REQUEST_SYNC, P.CLASSIFY])
