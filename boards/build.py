@@ -147,76 +147,99 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
         (out / stale).unlink(missing_ok=True)
     layout = Layout.of(model, params)
-    need = block_ram_lower_bound(layout.memories(), spec.family, layout.spram_kinds())
-    if precheck and sum(need.values()) > spec.ram_blocks:  # say so before synthesis
-        raise BuildFailed(
-            f"{board_name}: does not fit {spec.device}: its memories need at least "
-            f"{sum(need.values())} block RAMs, the device has {spec.ram_blocks} ("
-            + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
-            + "); see docs/boards.md for the memory plan", fits=False)
+    if precheck:
+        _check_block_ram(board_name, spec, layout)
     top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
                    model_id=model_id(model_path))
-    ice40 = spec.family == "ice40"
-    # --freq: the target of every clock (a PLL's output net may lose the name amaranth's
-    # constraint refers to)
-    options = {"nextpnr_opts": f"--report {NAME}.report.json --timing-allow-fail --seed {seed} "
-                               f"--freq {top.clock_hz / 1e6:.3f}"}
-    if ice40 and params.alpha_mult == "dsp":
-        options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
-    if layout.spram_kinds():
-        # Amaranth gives every memory an initial value (zeros); SPRAM cannot have one, and
-        # the accelerator never reads these memories before writing them: drop the values
-        options["script_after_read"] = "\n".join(
-            f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in layout.spram_kinds())
     t0 = time.perf_counter()
-    failure, retried = _run_tools(spec.platform(), top, out, options), None
-    if failure is not None and _yosys_crashed(out):
-        # An assertion inside yosys' ABC9 mapping, seen with some netlists of this design:
-        # map once more another way (iCE40: yosys' own LUT mapping; ECP5, whose synthesis has
-        # no other mapper: ABC9 with flip-flops included, which avoided it on the netlists
-        # seen) and say so in the report
-        retry = "-noabc" if ice40 else "-dff"
-        retried = f"{retry} (yosys crashed in ABC9 mapping)"
-        options["synth_opts"] = (options.get("synth_opts", "") + " " + retry).strip()
-        failure = _run_tools(spec.platform(), top, out, options)
-    seconds = time.perf_counter() - t0
-    log_path = out / f"{NAME}.tim"
-    log = log_path.read_text(errors="replace") if log_path.exists() else ""
-    if failure is not None:
-        if not log_path.exists():
-            crash = " (an internal yosys error, not a design error)" if _yosys_crashed(out) else ""
-            raise BuildFailed(f"{board_name}: synthesis failed (yosys){crash}: "
-                              f"{_last_error(out / f'{NAME}.rpt')} (log: {out / f'{NAME}.rpt'})",
-                              fits=None if crash else False)
-        lines = _overuse(log)
-        raise BuildFailed(f"{board_name}: place and route failed ({spec.device}); "
-                          + ("; ".join(lines[:6]) if lines else f"see {log_path}")
-                          + f" (log: {log_path})", fits=False)
+    retried = _synthesize_and_place(board_name, spec, top, out,
+                                    _tool_options(spec, top, layout, params, seed))
     report = parse_report(out / f"{NAME}.report.json")
-    cycles = network_cycles(top.link.accel.layout.plan).total
+    cycles = network_cycles(layout.plan).total
     clock_mhz = top.clock_hz / 1e6
     summary = {
         "board": board_name, "device": spec.device, "parameters": params.to_dict(),
         "model": str(model_path), "clock_mhz": clock_mhz, "baud": baud,
         "pll": top.pll.params if top.pll else None, "synthesis_retry": retried,
         "fmax_mhz": report["fmax_mhz"], "resources": report["resources"],
-        "cycles_per_inference": cycles,
-        "latency_ms": cycles / (clock_mhz * 1e3),
+        "cycles_per_inference": cycles, "latency_ms": cycles / (clock_mhz * 1e3),
         "bitstream": str(next((p for p in (out / f"{NAME}.bin", out / f"{NAME}.bit")
                                if p.exists()), "")),
-        "seconds": seconds,
+        "seconds": time.perf_counter() - t0,
     }
     atomic.write_json(out / "report.json", summary)
-    over = {k: v for k, v in report["resources"].items() if v["used"] > v["available"]}
+    _check_fit_and_timing(board_name, spec, summary, out)
+    return summary
+
+
+def _check_block_ram(board_name: str, spec, layout: Layout) -> None:
+    """Refuse, before synthesis, a design whose memories need more block RAMs than the device
+    has (a lower bound: the tools could only need more)."""
+    need = block_ram_lower_bound(layout.memories(), spec.family, layout.spram_kinds())
+    if sum(need.values()) > spec.ram_blocks:
+        raise BuildFailed(
+            f"{board_name}: does not fit {spec.device}: its memories need at least "
+            f"{sum(need.values())} block RAMs, the device has {spec.ram_blocks} ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(need.items(), key=lambda kv: -kv[1]))
+            + "); see docs/boards.md for the memory plan", fits=False)
+
+
+def _tool_options(spec, top, layout: Layout, params: HwParams, seed: int) -> dict:
+    """Amaranth's build options for yosys and nextpnr."""
+    # --freq: the target of every clock (a PLL's output net may lose the name amaranth's
+    # constraint refers to)
+    options = {"nextpnr_opts": f"--report {NAME}.report.json --timing-allow-fail --seed {seed} "
+                               f"--freq {top.clock_hz / 1e6:.3f}"}
+    if spec.family == "ice40" and params.alpha_mult == "dsp":
+        options["synth_opts"] = "-dsp"  # SB_MAC16 inference needs it (toolchain.md)
+    if layout.spram_kinds():
+        # Amaranth gives every memory an initial value (zeros); SPRAM cannot have one, and
+        # the accelerator never reads these memories before writing them: drop the values
+        options["script_after_read"] = "\n".join(
+            f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in layout.spram_kinds())
+    return options
+
+
+def _synthesize_and_place(board_name: str, spec, top, out: Path, options: dict) -> str | None:
+    """Run the tools; raise :class:`BuildFailed` naming the stage that failed. Returns how the
+    synthesis was retried (None: it was not)."""
+    failure, retried = _run_tools(spec.platform(), top, out, options), None
+    if failure is not None and _yosys_crashed(out):
+        # An assertion inside yosys' ABC9 mapping, seen with some netlists of this design:
+        # map once more another way (iCE40: yosys' own LUT mapping; ECP5, whose synthesis has
+        # no other mapper: ABC9 with flip-flops included, which avoided it on the netlists
+        # seen) and say so in the report
+        retry = "-noabc" if spec.family == "ice40" else "-dff"
+        retried = f"{retry} (yosys crashed in ABC9 mapping)"
+        options["synth_opts"] = (options.get("synth_opts", "") + " " + retry).strip()
+        failure = _run_tools(spec.platform(), top, out, options)
+    if failure is None:
+        return retried
+    log_path = out / f"{NAME}.tim"
+    if not log_path.exists():
+        crash = " (an internal yosys error, not a design error)" if _yosys_crashed(out) else ""
+        raise BuildFailed(f"{board_name}: synthesis failed (yosys){crash}: "
+                          f"{_last_error(out / f'{NAME}.rpt')} (log: {out / f'{NAME}.rpt'})",
+                          fits=None if crash else False)
+    lines = _overuse(log_path.read_text(errors="replace"))
+    raise BuildFailed(f"{board_name}: place and route failed ({spec.device}); "
+                      + ("; ".join(lines[:6]) if lines else f"see {log_path}")
+                      + f" (log: {log_path})", fits=False)
+
+
+def _check_fit_and_timing(board_name: str, spec, summary: dict, out: Path) -> None:
+    """Raise :class:`BuildFailed` (with the report) when a resource is over-used or the Fmax
+    is below the clock."""
+    resources, fmax, clock = summary["resources"], summary["fmax_mhz"], summary["clock_mhz"]
+    over = {k: v for k, v in resources.items() if v["used"] > v["available"]}
     if over:
         raise BuildFailed(f"{board_name}: does not fit {spec.device}: " + ", ".join(
             f"{k} {v['used']}/{v['available']}" for k, v in over.items()), fits=False,
             report=summary)
-    if report["fmax_mhz"] is not None and report["fmax_mhz"] < clock_mhz:
-        raise BuildFailed(f"{board_name}: misses timing: Fmax {report['fmax_mhz']:.1f} MHz "
-                          f"< {clock_mhz:.1f} MHz requested (report: {out / 'report.json'})",
+    if fmax is not None and fmax < clock:
+        raise BuildFailed(f"{board_name}: misses timing: Fmax {fmax:.1f} MHz "
+                          f"< {clock:.1f} MHz requested (report: {out / 'report.json'})",
                           fits=True, report=summary)
-    return summary
 
 
 #: a relaxed clock keeps this share of the Fmax the first placement reached as margin

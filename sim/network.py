@@ -203,7 +203,7 @@ def rtl_classes(params: HwParams, work: str | Path, progress=print):
     """A classifier for :func:`ecg_alq.continuous.classify_record`: the RTL of ``params`` in
     Verilator, resumable in chunks of 30 windows under ``work/RECORD/rtl``. It returns the
     classes (1..17) of the windows and the bit-exact summary against the golden logits."""
-    params.validate()
+    params.validate()  # now, before any record is read
 
     def classify(model: IntModel, x: np.ndarray, golden: np.ndarray, record: str):
         expected = network_cycles(plan_network(model, params)).total
