@@ -8,3 +8,7 @@ command line prints that message and exits with status 2 instead of showing a tr
 
 class EcgAlqError(Exception):
     """A problem with the user's input, files or configuration, explained in its message."""
+
+
+class OutputError(EcgAlqError):
+    """An output path that cannot be written as asked (:mod:`ecg_alq.outputs`)."""

@@ -7,6 +7,7 @@ import sys
 
 from ecg_alq.cli.common import Command
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import output_file
 
 
 def cmd_classify(args) -> int:
@@ -20,6 +21,8 @@ def cmd_classify(args) -> int:
     from ecg_alq.preprocess import check_raw
 
     model = args.model or default_model_path()
+    if args.out:
+        output_file(args.out, args.input, model)
     x = load_npy(args.input)
     x = check_raw(x.reshape(1, -1) if x.ndim == 1 else x, what=args.input)
     golden = GoldenModel(model).logits(x) if args.check else None  # also checks the model file

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ecg_alq.cli.common import Command, add_data
+from ecg_alq.outputs import output_folder
 
 
 def cmd_verify(args) -> int:
@@ -24,6 +25,7 @@ def cmd_splits(args) -> int:
     from ecg_alq.atomic import write_json
     from ecg_alq.data.splits import PROTOCOLS, evaluation_table, make_folds, manifest
 
+    output_folder(args.out)
     for protocol in PROTOCOLS:
         frags = evaluation_table(protocol, args.data)
         folds = make_folds(frags, protocol, args.n_folds, args.split_seed)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ecg_alq.cli.common import DEFAULT_RUNS, Command, add_hw_options, command_line, hw_params
 from ecg_alq.config import add_options, from_args
+from ecg_alq.outputs import output_folder
 
 ALQ_OPTIONS = ("target_bits", "grouping", "act_bits")
 
@@ -32,7 +33,8 @@ def _config(args):
     return FlowConfig(train=train, alq=AlqConfig(**alq, threads=train.threads), board=args.board,
                       params=hw_params(args, board(args.board).default_params),
                       clock_mhz=args.clock_mhz, sim_fragments=sim, sim_chunk=args.sim_chunk,
-                      seeds=args.seeds, out=Path(args.out), command=command_line("flow"))
+                      seeds=args.seeds, out=output_folder(args.out),
+                      command=command_line("flow"))
 
 
 def cmd_flow(args) -> int:

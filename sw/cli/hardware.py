@@ -8,12 +8,14 @@ from pathlib import Path
 from ecg_alq.cli.common import (DEFAULT_RUNS, Command, add_data, add_hw_options, command_line,
                                 hw_params)
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import output_folder
 
 
 def cmd_verilog(args) -> int:
     from ecg_alq.hw.generate import describe, generate
 
-    summary = generate(args.model, hw_params(args), args.out, check=not args.no_lint)
+    summary = generate(args.model, hw_params(args), output_folder(args.out),
+                       check=not args.no_lint)
     print(describe(summary))
     print(f"wrote {Path(args.out) / summary['verilog']} and {Path(args.out) / 'summary.json'}")
     return 0
@@ -27,10 +29,10 @@ def cmd_sim(args) -> int:
 
     if args.fragments < 1:
         raise EcgAlqError(f"--fragments must be at least 1, got {args.fragments}")
+    out = output_folder(args.out)
     path = args.model or default_model_path()
     frags = load_fragments(args.data)
     rows = spread_rows(frags.label, min(args.fragments, len(frags.label)))
-    out = Path(args.out)
     print(f"simulating {len(rows)} fragment(s) of {len(set(frags.label[rows]))} classes on the "
           f"accelerator of {path} (Verilator)")
     result, failed = simulate_or_report(load(path), hw_params(args), frags.x[rows], out,
@@ -57,13 +59,16 @@ def cmd_build(args) -> int:
     from ecg_alq.intmodel.shipped import default_model_path
 
     model = args.model or default_model_path()
-    out = Path(args.out or DEFAULT_RUNS / f"build-{args.board}")
+    out = output_folder(args.out or DEFAULT_RUNS / f"build-{args.board}")
     print(f"building {args.board} with {model} (yosys, nextpnr, packer; minutes)...")
     spec = BOARDS[args.board]
     if args.seeds < 1:
         raise EcgAlqError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.clock_mhz is not None and not args.clock_mhz > 0:
+        raise EcgAlqError(f"--clock-mhz must be a positive frequency, got {args.clock_mhz}")
     s = build_closing_timing(args.board, model, hw_params(args, spec.default_params), out,
-                             clock_mhz=args.clock_mhz or spec.default_clock_mhz,
+                             clock_mhz=spec.default_clock_mhz if args.clock_mhz is None
+                             else args.clock_mhz,
                              seeds=tuple(range(1, args.seeds + 1)), relax=args.relax_clock,
                              baud=args.baud, precheck=not args.force)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
@@ -80,6 +85,7 @@ def cmd_dse(args) -> int:
     from ecg_alq.dse import run_dse
     from ecg_alq.dse.space import load_spec, override
 
+    output_folder(args.out)
     spec = override(load_spec(args.sweep) if args.sweep else {}, models=args.models,
                     boards=args.boards, pe=args.pe, simd=args.simd, clock_mhz=args.clock_mhz)
     summary = run_dse(spec, args.out, workers=args.workers, cluster=args.cluster,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ecg_alq.cli.common import Command
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import output_file
 
 MODEL_HELP = "integer model file (default: the shipped one)"
 
@@ -13,6 +14,7 @@ def cmd_predict(args) -> int:
     from ecg_alq.predict import predict_file
 
     model = args.model or default_model_path()
+    output_file(args.output, args.input, model)
     ids = predict_file(model, args.input, args.output)
     print(f"classified {len(ids)} fragment(s) with {model}; wrote {args.output}")
     return 0
@@ -37,6 +39,7 @@ def cmd_dump(args) -> int:
     from ecg_alq.intmodel.shipped import default_model_path
     from ecg_alq.predict import load_npy
 
+    output_file(args.out, args.input, args.model or default_model_path())
     golden = GoldenModel(args.model or default_model_path())
     x = load_npy(args.input)
     if x.ndim == 1:

@@ -3,11 +3,10 @@ annotations, with the golden model or the RTL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ecg_alq.cli.common import (DEFAULT_RUNS, Command, add_data, add_hw_options, command_line,
                                 hw_params)
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import output_folder
 
 
 def _report(name: str, r: dict, paths: list, alone: bool) -> None:
@@ -36,7 +35,7 @@ def cmd_classify_record(args) -> int:
         print(f"{len(names)} records with an MLII lead")
     if args.windows is not None and args.windows < 1:
         raise EcgAlqError(f"--windows must be at least 1, got {args.windows}")
-    out = Path(args.out)
+    out = output_folder(args.out)
     rtl = None
     if args.rtl:
         from ecg_alq.sim.network import rtl_classes

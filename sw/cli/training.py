@@ -3,18 +3,17 @@ the integer model file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ecg_alq.cli.common import DEFAULT_RUNS, Command, add_data
 from ecg_alq.config import add_options, from_args, parse_folds
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import output_file, output_folder
 
 
 def cmd_train(args) -> int:
     from ecg_alq.training import TrainConfig, train
 
     cfg = from_args(TrainConfig, args)
-    out = Path(args.out or DEFAULT_RUNS / f"train-{cfg.protocol}-fold{cfg.fold}")
+    out = output_folder(args.out or DEFAULT_RUNS / f"train-{cfg.protocol}-fold{cfg.fold}")
     m = train(cfg, out, resume=args.resume)
     print(f"{cfg.protocol} fold {cfg.fold} test ({m['n_test']} fragments): accuracy "
           f"{100 * m['accuracy']:.2f} %, balanced accuracy {100 * m['balanced_accuracy']:.2f} %, "
@@ -28,7 +27,7 @@ def cmd_crossval(args) -> int:
     from ecg_alq.training import TrainConfig
 
     cfg = from_args(TrainConfig, args)
-    out = Path(args.out or DEFAULT_RUNS / f"crossval-{cfg.protocol}")
+    out = output_folder(args.out or DEFAULT_RUNS / f"crossval-{cfg.protocol}")
     s = cross_validate(cfg, out, args.folds)
     print(f"{s['protocol_description']}; folds {s['folds']}")
     for k in ("accuracy", "balanced_accuracy", "macro_f1"):
@@ -42,7 +41,7 @@ def cmd_quantize(args) -> int:
     from ecg_alq.quant.quantize import quantize
 
     cfg = from_args(AlqConfig, args)
-    out = Path(args.out or DEFAULT_RUNS / f"quantize-{cfg.grouping}-{cfg.target_bits:g}bits")
+    out = output_folder(args.out or DEFAULT_RUNS / f"quantize-{cfg.grouping}-{cfg.target_bits:g}bits")
     quantize(args.checkpoint, cfg, out, data=args.data)
     print(f"run folder: {out} (model.pt, metrics.json, layers.md, bits_trajectory.png, "
           "confusion_matrix.png)")
@@ -53,7 +52,7 @@ def cmd_baseline(args) -> int:
     from ecg_alq.quant.baselines import BaselineConfig, train_baseline
 
     cfg = from_args(BaselineConfig, args)
-    out = Path(args.out or DEFAULT_RUNS / f"baseline-{cfg.method}-{cfg.bits}bit")
+    out = output_folder(args.out or DEFAULT_RUNS / f"baseline-{cfg.method}-{cfg.bits}bit")
     train_baseline(args.checkpoint, cfg, out, data=args.data)
     print(f"run folder: {out} (model.pt, metrics.json, layers.md, confusion_matrix.png)")
     return 0
@@ -63,6 +62,7 @@ def cmd_export(args) -> int:
     from ecg_alq.intmodel import memory, save
     from ecg_alq.quant import export
 
+    output_file(args.out, args.checkpoint)
     model = export.from_checkpoint(args.checkpoint)
     save(model, args.out)
     mem = memory.count(model)
