@@ -42,8 +42,12 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint without executing code from it (``weights_only=True``)."""
     path = Path(path)
+    if path.is_dir():
+        raise EcgAlqError(f"{path} is a folder, not a checkpoint (give the model.pt inside a run "
+                          f"folder)")
     if not path.is_file():
         raise EcgAlqError(f"checkpoint not found: {path}")
+    _check_kind(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for damaged or foreign files
@@ -57,6 +61,22 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise EcgAlqError(f"{path} is not an ecg-alq checkpoint (it holds a {type(payload).__name__})")
     return payload
+
+
+def _check_kind(path: Path) -> None:
+    """A torch checkpoint is a zip archive (or, from old torch versions, a pickle); an integer
+    model file is a zip too, told apart by its content."""
+    from ecg_alq.intmodel.fileio import looks_like_model_file
+
+    if looks_like_model_file(path):
+        raise EcgAlqError(f"{path} is an integer model file (ecg-alq's .npz format), not a torch "
+                          f"checkpoint: this command takes the model.pt of a train, quantize or "
+                          f"baseline run")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):
+        raise EcgAlqError(f"{path} is not a torch checkpoint (neither a zip archive nor a "
+                          f"pickle)")
 
 
 def model_file_payload(model: EcgCnn, config: dict, metrics: dict) -> dict[str, Any]:

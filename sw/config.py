@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +29,23 @@ def parse_folds(text: str) -> list[int]:
         return out
     except ValueError:
         raise argparse.ArgumentTypeError(f"folds must look like 0-9 or 0,3,5, got {text!r}") from None
+
+
+def common_problems(obj: Any) -> list[str]:
+    """Problems every config shares, for its ``validate``: a float setting that is NaN or
+    infinite, a ``label_smoothing`` outside [0, 1), a ``weight_decay`` below 0."""
+    problems = []
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, float) and not math.isfinite(v):
+            problems.append(f"{f.name} must be a finite number, got {v}")
+    smoothing = getattr(obj, "label_smoothing", 0.0)
+    if isinstance(smoothing, float) and math.isfinite(smoothing) and not 0 <= smoothing < 1:
+        problems.append(f"label_smoothing must be in [0, 1), got {smoothing}")
+    decay = getattr(obj, "weight_decay", 0.0)
+    if isinstance(decay, float) and math.isfinite(decay) and decay < 0:
+        problems.append(f"weight_decay must be >= 0, got {decay}")
+    return problems
 
 
 def out_of_range(name: str, value: Any, lo: int, hi: int) -> list[str]:

@@ -31,13 +31,14 @@ def predict(model, x: np.ndarray) -> np.ndarray:
     tie); torch models by the argmax of their float logits.
     """
     from ecg_alq.intmodel import IntModel
+    from ecg_alq.intmodel.fileio import looks_like_model_file
     from ecg_alq.intmodel.golden import GoldenModel
     from ecg_alq.intmodel.shipped import default_model_path
 
     check_raw(x)
     if model is None:
         model = default_model_path()
-    if isinstance(model, (str, Path)) and Path(model).suffix == ".npz" or \
+    if isinstance(model, (str, Path)) and looks_like_model_file(model) or \
             isinstance(model, IntModel):
         golden = GoldenModel(model)
         if golden.model.class_names != list(CLASS_NAMES):
@@ -56,12 +57,37 @@ def predict(model, x: np.ndarray) -> np.ndarray:
 def load_npy(path: str | Path) -> np.ndarray:
     """Read an ``.npy`` file without pickles; clear errors for missing or unreadable files."""
     path = Path(path)
+    if path.is_dir():
+        raise EcgAlqError(f"input {path} is a folder, not an .npy file")
     if not path.is_file():
         raise EcgAlqError(f"input file not found: {path}")
+    _check_npy_header(path)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise EcgAlqError(f"{path} is not a readable .npy array: {exc}") from None
+
+
+def _check_npy_header(path: Path) -> None:
+    """Refuse, before allocating anything, a file without a NumPy header, an array of Python
+    objects, and a header that claims more data than the file holds."""
+    fmt = np.lib.format
+    with open(path, "rb") as f:
+        try:
+            version = fmt.read_magic(f)
+            read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = read(f)
+        except (ValueError, EOFError, OSError) as exc:
+            raise EcgAlqError(f"{path} is not an .npy array (no valid NumPy header: {exc})") \
+                from None
+        if dtype.hasobject:
+            raise EcgAlqError(f"{path} holds Python objects (pickled data), not numbers: refused")
+        need = dtype.itemsize * int(np.prod(shape, dtype=object))
+        have = path.stat().st_size - f.tell()
+    if have < need:
+        raise EcgAlqError(f"{path}: its header claims a {dtype} array of shape {tuple(shape)} "
+                          f"({need:,} bytes) but the file holds {have:,} bytes after it "
+                          f"(truncated or damaged)")
 
 
 def to_csv(class_ids: np.ndarray) -> str:

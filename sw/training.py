@@ -31,7 +31,7 @@ from ecg_alq import atomic, plots
 from ecg_alq.augment import PoolTrainingSet, TrainingSet, context_windows
 from ecg_alq.auxhead import BeatHead, beat_loss, forward_with_beats
 from ecg_alq.checkpoint import load_checkpoint, model_file_payload, save_checkpoint
-from ecg_alq.config import option
+from ecg_alq.config import common_problems, option
 from ecg_alq.data.fragments import Fragments
 from ecg_alq.data.splits import (ALL, PROTOCOL_TEXT, PROTOCOLS, Split, all_split,
                                  evaluation_table, fold_split, make_folds)
@@ -82,7 +82,9 @@ class TrainConfig:
     progress: bool = option(True, "show a progress bar")
 
     def validate(self) -> None:
-        problems = []
+        problems = common_problems(self)
+        if not 0 < self.val_fraction < 1:
+            problems.append(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.protocol not in PROTOCOLS + (ALL,):
             problems.append(f"protocol must be one of {PROTOCOLS + (ALL,)}, got {self.protocol!r}")
         if not 0 <= self.fold < self.n_folds:

@@ -121,3 +121,46 @@ def test_importing_the_contract_or_the_hardware_loads_no_torch(modules):
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+#: import name -> distribution name, where they differ
+DISTRIBUTIONS = {"serial": "pyserial", "amaranth_boards": "amaranth-boards",
+                 "cocotb_tools": "cocotb"}
+
+
+def _third_party(folders: list[str]) -> dict[str, str]:
+    """Distribution name -> a file importing it, for every non-stdlib import under ``folders``."""
+    found = {}
+    for folder in folders:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and \
+                    node.module else []
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names and top != "ecg_alq":
+                        found.setdefault(DISTRIBUTIONS.get(top, top), str(path))
+    return found
+
+
+def _declared(*extras: str) -> set[str]:
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    reqs = project["dependencies"] + [r for e in extras
+                                      for r in project["optional-dependencies"][e]]
+    assert all("==" in r for r in reqs), f"every dependency is pinned: {reqs}"
+    return {re.split(r"[\[=<>]", r)[0] for r in reqs}
+
+
+def test_every_third_party_import_is_a_declared_pinned_dependency():
+    """The package's imports need only ``dependencies`` (and the ``cluster`` extra for the
+    DSE's Dask); the tests' also the ``test`` extra."""
+    package = _third_party(list(FOLDERS))
+    missing = {d: f for d, f in package.items() if d not in _declared("cluster")}
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+    tests = _third_party(["tests"])
+    missing = {d: f for d, f in tests.items() if d not in _declared("cluster", "test")}
+    assert not missing, f"the tests import undeclared packages: {missing}"

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from ecg_alq.atomic import atomic_path
-from ecg_alq.intmodel.spec import FORMAT, VERSION, InputSpec, IntLayer, IntModel, ModelFileError
+from ecg_alq.intmodel.spec import (FORMAT, VERSION, InputSpec, IntLayer, IntModel, ModelFileError,
+                                    is_int)
 
 ARRAYS = {"bases": np.uint8, "alpha": np.uint32, "signs": np.uint8, "bias": np.int32}
 LAYER_FIELDS = ("name", "kind", "in_channels", "in_length", "out_channels", "kernel", "stride",
@@ -87,9 +88,21 @@ def save(model: IntModel, path: str | Path) -> None:
         np.savez_compressed(fh, header=header, **arrays_of(model))
 
 
+def looks_like_model_file(path: str | Path) -> bool:
+    """An ecg-alq integer model file by its content (a zip archive holding ``header.npy``),
+    whatever its name; False for anything else, torch checkpoints included."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "header.npy" in z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 def load(path: str | Path) -> IntModel:
     """Read and fully check a model file; any problem raises one ModelFileError naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
     try:
@@ -180,7 +193,7 @@ def _layer(fields: dict, arrays: dict[str, np.ndarray]) -> IntLayer:
                      alpha=got["alpha"].astype(np.int64), signs=np.zeros((0, 0), dtype=bool),
                      bias=got["bias"].astype(np.int64))
     # shapes of bases/alpha/bias and all scalar fields are checked before the signs are unpacked
-    n = fields["group_size"] if isinstance(fields["group_size"], int) else 0
+    n = fields["group_size"] if is_int(fields["group_size"]) else 0
     b = int(layer.bases.sum())
     layer.signs = np.zeros((b, n), dtype=bool)
     layer.check()

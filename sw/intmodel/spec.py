@@ -194,9 +194,9 @@ class IntLayer:
         for key in ("in_channels", "in_length", "out_channels", "kernel", "stride", "pool_kernel",
                     "pool_stride", "group_size", "max_bases"):
             v = getattr(self, key)
-            if not (isinstance(v, int) and v >= 1):
+            if not (is_int(v) and v >= 1):
                 raise bad(f"{key} must be a positive integer, got {v!r}")
-        if not (isinstance(self.padding, int) and 0 <= self.padding < self.kernel):
+        if not (is_int(self.padding) and 0 <= self.padding < self.kernel):
             raise bad(f"padding must be an integer in 0..kernel-1, got {self.padding!r}")
         if self.conv_length < 1 or self.out_length < 1:
             raise bad(f"kernel {self.kernel}, stride {self.stride}, padding {self.padding} and "
@@ -215,7 +215,7 @@ class IntLayer:
         _int_in(bad, "bias_bits", self.bias_bits, 1, MAX_BIAS_BITS)
         _int_in(bad, "in_bits", self.in_bits, MIN_ACT_BITS, MAX_ACT_BITS)
         for key in ("alpha_frac", "in_exponent"):
-            if not isinstance(getattr(self, key), int):
+            if not is_int(getattr(self, key)):
                 raise bad(f"{key} must be an integer, got {getattr(self, key)!r}")
         if self.alpha_kind not in ALPHA_KINDS:
             raise bad(f"alpha_kind must be one of {ALPHA_KINDS}, got {self.alpha_kind!r}")
@@ -258,8 +258,13 @@ class IntLayer:
                               f"group {k} has {a.tolist()}")
 
 
+def is_int(v: object) -> bool:
+    """An integer, and not a boolean (``True`` is an ``int`` to Python, never to a model)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _int_in(bad, key: str, v: object, lo: int, hi: int) -> None:
-    if not (isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi):
+    if not (is_int(v) and lo <= v <= hi):
         raise bad(f"{key} must be an integer in {lo}..{hi}, got {v!r}")
 
 
@@ -297,7 +302,7 @@ class IntModel:
         the logits, and that every accumulator fits the golden model's 64-bit integers."""
         inp = self.input
         for key in ("length", "shift", "bits", "exponent"):
-            if not isinstance(getattr(inp, key), int):
+            if not is_int(getattr(inp, key)):
                 raise ModelFileError(f"input: {key} must be an integer, got {getattr(inp, key)!r}")
         if inp.length < 1 or not 0 <= inp.shift <= MAX_SHIFT or \
                 not MIN_ACT_BITS <= inp.bits <= MAX_ACT_BITS:

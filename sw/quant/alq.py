@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ecg_alq.augment import TrainingSet
-from ecg_alq.config import option, out_of_range
+from ecg_alq.config import common_problems, option, out_of_range
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel.spec import MAX_ACT_BITS, MAX_ALPHA_BITS, MIN_ACT_BITS, MIN_ALPHA_BITS
 from ecg_alq.quant import pruning
@@ -76,7 +76,7 @@ class AlqConfig:
         return values[0] if len(values) == 1 else values
 
     def validate(self) -> None:
-        problems = []
+        problems = common_problems(self)
         if self.grouping not in GROUPINGS:
             problems.append(f"grouping must be one of {GROUPINGS}, got {self.grouping!r}")
         if not 0 < self.target_bits:

@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ecg_alq import atomic
-from ecg_alq.config import option, out_of_range
+from ecg_alq.config import common_problems, option, out_of_range
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel.spec import MAX_ACT_BITS, MAX_ALPHA_BITS, MIN_ACT_BITS, MIN_ALPHA_BITS
 from ecg_alq.quant.layers import WeightLayer, weight_layers
@@ -71,6 +71,7 @@ class BaselineConfig:
             problems.append(f"weight_bits must be 1..8, got {self.weight_bits}")
         problems += out_of_range("act_bits", self.act_bits, MIN_ACT_BITS, MAX_ACT_BITS)
         problems += out_of_range("alpha_bits", self.alpha_bits, MIN_ALPHA_BITS, MAX_ALPHA_BITS)
+        problems += common_problems(self)
         if min(self.epochs, self.batch_size, self.threads, self.samples_per_epoch) < 1 or self.lr <= 0:
             problems.append("epochs, batch_size, threads, samples_per_epoch and lr must be positive")
         if problems:

@@ -1,0 +1,118 @@
+"""Bad inputs get one clear line and exit status 2, before any work (issue 17, points 7, 9, 12,
+13, 15): training settings out of range, booleans as integers in a model file, ``.npy`` headers
+that lie, model files recognised by their content, not their name."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ecg_alq.cli import main
+from ecg_alq.intmodel import load
+from ecg_alq.intmodel.shipped import default_model_path
+
+
+def _refused(argv, capsys, expect: str) -> None:
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecg-alq: error:") and "\n" not in err and expect in err, err
+
+
+@pytest.fixture
+def raw(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.full((2, 3600), 1000, dtype=np.int16))
+    return path
+
+
+@pytest.mark.parametrize("option,value,expect", [
+    ("--lr", "inf", "lr must be a finite number"),
+    ("--lr", "nan", "lr must be a finite number"),
+    ("--label-smoothing", "5", "label_smoothing must be in [0, 1)"),
+    ("--weight-decay", "-5", "weight_decay must be >= 0"),
+    ("--val-fraction", "1.5", "val_fraction must be in (0, 1)"),
+])
+def test_training_settings_are_checked_before_a_folder_is_made(tmp_path, capsys, option, value,
+                                                               expect):
+    _refused(["train", option, value, "--out", tmp_path / "run"], capsys, expect)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", [["quantize"], ["baseline"]])
+def test_quantizer_settings_are_finite(tmp_path, capsys, command):
+    _refused(command + ["--checkpoint", tmp_path / "none.pt", "--lr", "inf", "--out",
+                        tmp_path / "q"], capsys, "lr must be a finite number")
+
+
+def _with_header(tmp_path, change) -> str:
+    """The shipped model file with its JSON header changed by ``change(header)``."""
+    with np.load(default_model_path(), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(arrays["header"].tobytes().decode())
+    change(header)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    path = tmp_path / "changed.npz"
+    np.savez(path, **arrays)
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["inspect", "predict", "dump"])
+def test_a_boolean_is_not_an_integer_in_a_model_file(tmp_path, capsys, raw, command):
+    path = _with_header(tmp_path, lambda h: h["layers"][0].update(kernel=True))
+    argv = {"inspect": ["inspect", "--model", path],
+            "predict": ["predict", "--model", path, "--input", raw, "--output", tmp_path / "o"],
+            "dump": ["dump", "--model", path, "--input", raw, "--out", tmp_path / "d.npz"]}
+    _refused(argv[command], capsys, "kernel must be a positive integer, got True")
+
+
+def test_an_npy_header_claiming_a_huge_array_is_refused_before_allocating(tmp_path, capsys):
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((2, 3600), dtype=np.int16))
+    lying = buf.getvalue().replace(b"(2, 3600)", b"(100000000, 3600)")
+    (tmp_path / "big.npy").write_bytes(lying)
+    _refused(["predict", "--input", tmp_path / "big.npy", "--output", tmp_path / "o.csv"],
+             capsys, "its header claims")
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"index,class\n0,1\n", "no valid NumPy header"),
+    (None, "is a folder"),
+])
+def test_inputs_that_are_no_npy_arrays(tmp_path, capsys, content, expect):
+    path = tmp_path / "in.npy"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    _refused(["predict", "--input", path, "--output", tmp_path / "o.csv"], capsys, expect)
+
+
+@pytest.mark.parametrize("name", ["my-model", "default.NPZ", "model.bin"])
+def test_an_integer_model_is_recognised_by_content(tmp_path, capsys, raw, name):
+    path = tmp_path / name
+    shutil.copy(default_model_path(), path)
+    assert main(["predict", "--model", str(path), "--input", str(raw), "--output",
+                 str(tmp_path / "o.csv")]) == 0
+    assert (tmp_path / "o.csv").read_text().count("\n") == 3
+    assert load(path).num_classes == 17
+
+
+@pytest.mark.parametrize("what,expect", [
+    ("integer model", "is an integer model file"),
+    ("zeros", "neither a zip archive nor a pickle"),
+    ("folder", "is a folder, not a checkpoint"),
+])
+def test_checkpoints_are_recognised_by_content(tmp_path, capsys, what, expect):
+    path = tmp_path / "model.pt"
+    if what == "integer model":
+        shutil.copy(default_model_path(), path)
+    elif what == "zeros":
+        path.write_bytes(bytes(100))
+    else:
+        path.mkdir()
+    _refused(["quantize", "--checkpoint", path, "--out", tmp_path / "q"], capsys, expect)
+    assert not (tmp_path / "q").exists()
