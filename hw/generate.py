@@ -1,6 +1,7 @@
 """``ecg-alq hw verilog``: the accelerator's Verilog and a JSON summary for one model file.
 
-The summary holds the hardware parameters, the model (file, SHA-256, honest memory), the
+The summary holds the Verilog's SHA-256 (the pair is replaced as a unit), the hardware
+parameters, the model (file, SHA-256, honest memory), the
 datapath widths, the bits of every on-chip memory, the expected cycles per layer and in total
 (:mod:`ecg_alq.hw.cycles`) against the ideal, and the result of ``verilator --lint-only``.
 """
@@ -46,11 +47,16 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
     acc = Accelerator(model, params)
     out = Path(out)
     vpath = out / f"{TOP}.v"
-    write_text(vpath, verilog.convert(acc, name=TOP))
+    text = verilog.convert(acc, name=TOP)
+    # the pair is replaced as a unit: the old summary goes first, so that an interruption leaves
+    # the old pair, or a Verilog file without a summary, never a summary of other Verilog
+    (out / "summary.json").unlink(missing_ok=True)
+    write_text(vpath, text)
     cycles = network_cycles(acc.layout.plan)
     t = acc.layout.tables
     summary = {
-        "top": TOP, "verilog": vpath.name, "parameters": params.to_dict(),
+        "top": TOP, "verilog": vpath.name,
+        "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(), "parameters": params.to_dict(),
         "model": {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                   "honest_memory_kib": memory.count(model).kib,
                   "layers": [layer.name for layer in model.layers]},

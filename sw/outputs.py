@@ -8,12 +8,19 @@ gets one clear :class:`OutputError` (nothing computed, nothing written) when an 
 * exists but is not a regular file: a symbolic link, a FIFO, a device or a socket (an atomic
   write renames over its target, which would replace the node itself; see :mod:`atomic`);
 * is one of the command's inputs (``--output`` equal to ``--input`` or ``--model``).
+
+A run folder has one writer at a time: :func:`run_folder` holds it for a run and refuses a
+second process with a message naming the first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import stat
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ecg_alq.errors import OutputError
@@ -90,3 +97,36 @@ def output_folder(path, what: str = "output folder") -> Path:
         raise OutputError(f"{what} {path} is a {kind}, not a folder")
     _check_parents(path, what)
     return path
+
+
+LOCK_NAME = ".ecg-alq.lock"  #: in a run folder while a process writes into it
+
+
+@contextlib.contextmanager
+def run_folder(path, what: str = "run folder") -> Iterator[Path]:
+    """Create ``path`` (checked as :func:`output_folder`) and hold it for this process: another
+    process entering it meanwhile gets an :class:`OutputError` naming this one. The lock is an
+    ``flock`` on ``path/.ecg-alq.lock``, released when the block ends or the process dies, so a
+    killed run leaves no stale lock."""
+    path = output_folder(path, what)
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise OutputError(f"{what} {path} is being written by {holder}: wait for it to finish "
+                          f"or give another folder") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"ecg-alq process {os.getpid()} (since "
+                  f"{time.strftime('%Y-%m-%d %H:%M:%S')})".encode(), 0)
+    try:
+        yield path
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+        if created and [p.name for p in path.iterdir()] == [LOCK_NAME]:  # nothing was written
+            (path / LOCK_NAME).unlink()
+            path.rmdir()

@@ -36,6 +36,7 @@ from ecg_alq.data.fragments import Fragments
 from ecg_alq.data.splits import (ALL, PROTOCOL_TEXT, PROTOCOLS, Split, all_split,
                                  evaluation_table, fold_split, make_folds)
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import run_folder
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.model import EcgCnn
 from ecg_alq.preprocess import model_input
@@ -83,8 +84,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         problems = common_problems(self)
-        if not 0 < self.val_fraction < 1:
-            problems.append(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        if not 0 <= self.val_fraction < 1:  # 0: no validation part (protocol all)
+            problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.protocol not in PROTOCOLS + (ALL,):
             problems.append(f"protocol must be one of {PROTOCOLS + (ALL,)}, got {self.protocol!r}")
         if not 0 <= self.fold < self.n_folds:
@@ -236,6 +237,12 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     With ``resume`` the run continues from ``out/last.pt``; a finished run is not repeated.
     """
     cfg.validate()
+    with run_folder(out):
+        return _train(cfg, out, resume)
+
+
+def _train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
+    """The body of :func:`train`, inside its locked run folder."""
     out = Path(out)
     last = out / "last.pt"
     if (out / "metrics.json").exists() and resume:  # finished: reuse it if it is the same run

@@ -34,7 +34,7 @@ def raw(tmp_path):
     ("--lr", "nan", "lr must be a finite number"),
     ("--label-smoothing", "5", "label_smoothing must be in [0, 1)"),
     ("--weight-decay", "-5", "weight_decay must be >= 0"),
-    ("--val-fraction", "1.5", "val_fraction must be in (0, 1)"),
+    ("--val-fraction", "1.5", "val_fraction must be in [0, 1)"),
 ])
 def test_training_settings_are_checked_before_a_folder_is_made(tmp_path, capsys, option, value,
                                                                expect):

@@ -124,3 +124,59 @@ def test_build_refuses_a_zero_clock(place, capsys):
     root, _ = place
     _run_refused(["build", "--board", "icebreaker", "--clock-mhz", "0", "--out",
                   str(root / "b")], root, capsys, "--clock-mhz must be a positive frequency")
+
+
+def test_an_interrupted_hw_verilog_never_leaves_a_mismatched_pair(tmp_path, monkeypatch):
+    """The summary names the SHA-256 of its Verilog; a second run cut between the Verilog and
+    the summary leaves the new Verilog alone, not beside the old summary."""
+    import json
+
+    from ecg_alq.hw import generate as gen
+    from ecg_alq.hw.params import HwParams
+
+    out = tmp_path / "v"
+    gen.generate(None, HwParams(pe=2, simd=8), out, check=False)
+    v = out / f"{gen.TOP}.v"
+    first = json.loads((out / "summary.json").read_text())
+    assert first["verilog_sha256"] == hashlib.sha256(v.read_bytes()).hexdigest()
+
+    def cut(*_):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(gen, "write_json", cut)
+    with pytest.raises(KeyboardInterrupt):
+        gen.generate(None, HwParams(pe=4, simd=8), out, check=False)
+    summary = out / "summary.json"
+    assert not summary.exists() or json.loads(summary.read_text())["verilog_sha256"] == \
+        hashlib.sha256(v.read_bytes()).hexdigest()
+
+
+def test_a_run_folder_has_one_writer(tmp_path, capsys):
+    """A second process writing into a run folder is refused, naming the first; the lock goes
+    with the first process; an early error leaves no empty folder behind."""
+    import subprocess
+    import sys
+    import time
+
+    from ecg_alq.outputs import LOCK_NAME, run_folder
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom ecg_alq.outputs import run_folder\n"
+         f"with run_folder({str(out)!r}):\n    print('in', flush=True)\n    time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "in"
+        assert main(["train", "--out", str(out), "--epochs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"ecg-alq process {holder.pid}" in err and "being written" in err, err
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    with run_folder(out):  # free again once the holder is gone
+        pass
+    with pytest.raises(RuntimeError):
+        with run_folder(tmp_path / "early"):
+            raise RuntimeError("an error before anything was written")
+    assert not (tmp_path / "early").exists()

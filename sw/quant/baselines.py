@@ -33,6 +33,7 @@ from torch.nn.utils import parametrize
 from ecg_alq import atomic
 from ecg_alq.config import common_problems, option, out_of_range
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import run_folder
 from ecg_alq.intmodel.spec import MAX_ACT_BITS, MAX_ALPHA_BITS, MIN_ACT_BITS, MIN_ALPHA_BITS
 from ecg_alq.quant.layers import WeightLayer, weight_layers
 from ecg_alq.quant.multibit import MultiBit
@@ -151,6 +152,14 @@ class BinaryWeight(nn.Module):
 def train_baseline(checkpoint: str | Path, cfg: BaselineConfig, out: str | Path,
                    data: str | None = None, log=print) -> dict:
     """Train one baseline from the float model file ``checkpoint`` into the run folder ``out``."""
+    cfg.validate()
+    with run_folder(out):
+        return _train_baseline(checkpoint, cfg, out, data, log)
+
+
+def _train_baseline(checkpoint: str | Path, cfg: BaselineConfig, out: str | Path,
+                    data: str | None = None, log=print) -> dict:
+    """The body of :func:`train_baseline`, inside its locked run folder."""
     out = Path(out)
     settings, p, done = begin(checkpoint, cfg, out, data, log)
     if done is not None:

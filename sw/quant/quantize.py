@@ -44,6 +44,7 @@ from ecg_alq.augment import PoolTrainingSet, TrainingSet
 from ecg_alq.data.fragments import Fragments
 from ecg_alq.data.splits import PROTOCOL_TEXT, Split, evaluation_table
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.outputs import run_folder
 from ecg_alq.metrics import classification_metrics
 from ecg_alq.preprocess import model_input
 from ecg_alq.intmodel import memory, save
@@ -227,6 +228,14 @@ def finish(p: Prepared, layers: list, alpha_bits: int, powers: bool, settings: d
 def quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str | None = None,
              log=print) -> dict:
     """Quantize the float model file ``checkpoint`` into the run folder ``out``; returns metrics."""
+    cfg.validate()
+    with run_folder(out):
+        return _quantize(checkpoint, cfg, out, data, log)
+
+
+def _quantize(checkpoint: str | Path, cfg: AlqConfig, out: str | Path, data: str | None = None,
+              log=print) -> dict:
+    """The body of :func:`quantize`, inside its locked run folder."""
     out = Path(out)
     settings, p, done = begin(checkpoint, cfg, out, data, log)
     if done is not None:
