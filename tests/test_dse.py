@@ -5,6 +5,7 @@ two-worker Dask cluster, then resumed from its cache by the process-pool runner.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,57 @@ def test_small_sweep_on_a_two_worker_dask_cluster_then_from_cache(small_model, t
     assert {p.name: p.stat().st_mtime for p in (tmp_path / "points").iterdir()} == before
     assert json.loads((tmp_path / "points.json").read_text())["points"][0]["logic"] == \
         pts[0]["logic"]
+
+
+def _session_processes(sid: int) -> list[int]:
+    """PIDs of the live (not zombie) processes of session ``sid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_stops_a_real_sweep_then_it_resumes(small_model, tmp_path):
+    """The first SIGINT drops the queued point and stops the running build with its tools; the
+    second, a moment later, changes nothing; the command is gone within 10 s, leaving no
+    process. A rerun builds what is missing; a damaged cache entry is rebuilt with a warning."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps({"models": [str(small_model)], "boards": ["icebreaker"],
+                                 "pe": [1, 2], "simd": [4], "clock_mhz": {"icebreaker": 20}}))
+    out = tmp_path / "dse"
+    argv = [str(Path(sys.executable).parent / "ecg-alq"), "dse", "--sweep", str(sweep), "--workers", "1",
+            "--out", str(out)]
+    proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("builds/*/build/*.il")) and time.monotonic() < deadline:
+        time.sleep(0.5)  # the first point's synthesis has started
+    assert len(_session_processes(proc.pid)) > 1, "no build was running"
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    time.sleep(1.0)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=10)
+    assert time.monotonic() - t0 < 10 and proc.returncode == 130, output
+    assert "interrupted" in output
+    time.sleep(0.5)
+    assert _session_processes(proc.pid) == [], "processes left behind"
+    assert not list((out / "points").glob("*.json"))  # nothing finished, nothing cached
+    summary = run_dse(json.loads(sweep.read_text()), out, workers=1, progress=False)
+    assert all(p["fits"] for p in summary["points"])
+    first = sorted((out / "points").glob("*.json"))[0]
+    first.write_text(first.read_text()[:40])  # a truncated cache entry
+    again = run_dse(json.loads(sweep.read_text()), out, workers=1, progress=False)
+    assert [p["logic"] for p in again["points"]] == [p["logic"] for p in summary["points"]]

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ecg_alq.errors import EcgAlqError
+
 
 def run_dse(spec: dict, out: str | Path, workers: int = 2, cluster: str | None = None,
             prune: bool = False, command: str = "", progress: bool = True) -> dict:
     """Expand ``spec``, evaluate every point (cached under ``out``), write the outputs; returns
     the summary (``points`` and ``estimator``)."""
+    if not (isinstance(workers, int) and workers >= 1):
+        raise EcgAlqError(f"workers must be an integer >= 1, got {workers!r}")
     from ecg_alq.dse.estimator import ResourceEstimator
     from ecg_alq.dse.report import write_outputs
     from ecg_alq.dse.run import cached, run_sweep

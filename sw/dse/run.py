@@ -7,6 +7,13 @@ sweep only reads. Points run in a local process pool (``workers``) or, given a c
 on an existing Dask cluster, where each point is one task: the same code scales from a laptop
 to a cluster. A progress bar shows points done and the estimated time left.
 
+Locally each point runs in a process of its own process group (its yosys and nextpnr with it).
+Ctrl-C drops the queued points, stops the running ones with their tools (SIGTERM, then SIGKILL
+after :data:`GRACE_SECONDS`) and returns to the caller; further Ctrl-Cs during that second are
+ignored, so it cannot hang, and no process is left behind. On a cluster the queued tasks are
+cancelled. A cache entry that cannot be read (a truncated file) is discarded with a warning and
+its point evaluated again.
+
 With ``estimator`` (a fitted :class:`~ecg_alq.dse.estimator.ResourceEstimator`), points whose
 estimated logic minus twice the estimator's largest leave-one-out error still exceeds the board
 are skipped before any place and route and reported as such.
@@ -15,13 +22,22 @@ are skipped before any place and route and reported as such.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from ecg_alq import atomic
 from ecg_alq.dse.evaluate import evaluate
 from ecg_alq.dse.space import Point
 from ecg_alq.errors import EcgAlqError
+
+
+GRACE_SECONDS = 3.0  #: after SIGTERM, a stopped point's processes get this long before SIGKILL
 
 
 def _work(point: Point, out: str) -> dict:
@@ -32,8 +48,17 @@ def _work(point: Point, out: str) -> dict:
 
 
 def cached(point: Point, out: Path) -> dict | None:
+    """The cached result of ``point``, or None; an unreadable entry is discarded (warned)."""
     path = out / "points" / f"{point.key}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        print(f"warning: discarding the damaged cache entry {path} ({exc}); evaluating "
+              f"{point.label} again", file=sys.stderr)
+        path.unlink()
+        return None
 
 
 def run_sweep(points: list[Point], out: str | Path, workers: int = 2, cluster: str | None = None,
@@ -62,13 +87,72 @@ def run_sweep(points: list[Point], out: str | Path, workers: int = 2, cluster: s
         if cluster:
             _run_dask(todo, out, cluster, results, bar)
         else:
-            with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-                futures = {pool.submit(_work, p, str(out)): p for p in todo}
-                for fut in as_completed(futures):
-                    results[futures[fut].key] = fut.result()
-                    bar.update(1)
+            _run_local(todo, out, workers, results, bar)
     bar.close()
     return [results[p.key] for p in points]
+
+
+def _child(point: Point, out: str) -> None:
+    """A point's process: its own process group (so that its tools can be stopped with it and a
+    terminal's Ctrl-C goes to the parent alone); a failure leaves its reason beside the cache."""
+    os.setpgrp()
+    try:
+        _work(point, out)
+    except BaseException:
+        atomic.write_text(Path(out) / "points" / f"{point.key}.failed",
+                          "".join(traceback.format_exc(limit=-3)))
+        os._exit(1)
+
+
+def _run_local(todo: list[Point], out: Path, workers: int, results: dict, bar) -> None:
+    """Up to ``workers`` points at a time, one process each."""
+    ctx = multiprocessing.get_context("fork")
+    queue, running = list(todo), {}
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                point = queue.pop(0)
+                proc = ctx.Process(target=_child, args=(point, str(out)), name=point.key)
+                proc.start()
+                running[proc.sentinel] = (proc, point)
+            for sentinel in wait(list(running)):
+                proc, point = running.pop(sentinel)
+                proc.join()
+                results[point.key] = _finished(proc, point, out)
+                bar.update(1)
+    except BaseException:
+        _stop([proc for proc, _ in running.values()])
+        raise
+
+
+def _finished(proc, point: Point, out: Path) -> dict:
+    result = cached(point, out) if proc.exitcode == 0 else None
+    if result is None:
+        failed = out / "points" / f"{point.key}.failed"
+        why = failed.read_text().strip().splitlines()[-1] if failed.exists() else \
+            f"its process ended with status {proc.exitcode}"
+        raise EcgAlqError(f"dse point {point.label} failed: {why} (details: {failed})")
+    return result
+
+
+def _stop(procs: list) -> None:
+    """Stop points' process groups: SIGTERM, SIGKILL after the grace time; Ctrl-C ignored
+    meanwhile (this takes at most GRACE_SECONDS)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for proc in procs:
+                try:
+                    os.killpg(proc.pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            deadline = time.monotonic() + GRACE_SECONDS
+            for proc in procs:
+                proc.join(max(0.0, deadline - time.monotonic()))
+            if all(proc.exitcode is not None for proc in procs):
+                break
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_dask(todo: list[Point], out: Path, address: str, results: dict, bar) -> None:
@@ -84,6 +168,10 @@ def _run_dask(todo: list[Point], out: Path, address: str, results: dict, bar) ->
         futures = [client.submit(_work, p, str(out.resolve()), key=f"dse-{p.key}", pure=False)
                    for p in todo]
         by_key = {f.key: p for f, p in zip(futures, todo)}
-        for fut in dask_completed(futures):
-            results[by_key[fut.key].key] = fut.result()
-            bar.update(1)
+        try:
+            for fut in dask_completed(futures):
+                results[by_key[fut.key].key] = fut.result()
+                bar.update(1)
+        except BaseException:  # Ctrl-C: the queued tasks go (running ones end on their own)
+            client.cancel(futures)
+            raise

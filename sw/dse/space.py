@@ -112,8 +112,8 @@ def expand(spec: dict) -> list[Point]:
 
 def load_spec(path: str | Path) -> dict:
     try:
-        spec = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        spec = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # JSON and UTF-8 decoding errors are ValueErrors
         raise EcgAlqError(f"cannot read the sweep file {path}: {exc}") from None
     if not isinstance(spec, dict):
         raise EcgAlqError(f"the sweep file {path} must hold a JSON object")
