@@ -17,6 +17,7 @@ import numpy as np
 import scipy.io
 
 from ecg_alq.classes import CLASSES, NUM_CLASSES
+from ecg_alq.data.integrity import check_files
 from ecg_alq.data.root import require, resolve_data_root
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel.spec import ADC_MAX
@@ -114,7 +115,10 @@ def _window_groups(rows: list[dict[str, str]]) -> np.ndarray:
 @functools.lru_cache(maxsize=4)
 def _load_cached(root: Path) -> Fragments:
     base = require(root, "plawiak17", "Pławiak fragment folder")
-    rows = _read_index(require(root, "plawiak17/fragments.csv", "fragment index"))
+    index = require(root, "plawiak17/fragments.csv", "fragment index")
+    check_files(root, [index])
+    rows = _read_index(index)
+    check_files(root, [base / r["file"] for r in rows if (base / r["file"]).is_file()])
     by_id = {c.id: c for c in CLASSES}
     x = np.empty((len(rows), FRAGMENT_LENGTH), dtype=np.int16)
     for i, r in enumerate(rows):

@@ -15,6 +15,7 @@ import numpy as np
 import wfdb
 
 from ecg_alq.data.fragments import ADC_GAIN_PER_MV, ADC_ZERO, SAMPLE_RATE_HZ
+from ecg_alq.data.integrity import check_files
 from ecg_alq.data.root import require, resolve_data_root
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.intmodel.spec import ADC_MAX
@@ -73,8 +74,9 @@ def read_record(name: str, root: str | Path | None = None, lead: str = "MLII") -
     leads = leads_of(name, root)
     if lead not in leads:
         raise EcgAlqError(f"MIT-BIH record {name} has no {lead} lead (its leads: {', '.join(leads)})")
-    for ext in ("dat", "atr"):
-        require(base, f"{name}.{ext}", f"{ext} file of MIT-BIH record {name}")
+    files = [require(base, f"{name}.{ext}", f"{ext} file of MIT-BIH record {name}")
+             for ext in ("hea", "dat", "atr")]
+    check_files(base.parent, files)
     try:
         with warnings.catch_warnings():  # wfdb 4.3 trips pandas deprecation warnings
             warnings.simplefilter("ignore", category=FutureWarning)
