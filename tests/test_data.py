@@ -84,13 +84,25 @@ def _mini_root(tmp_path, data_root, records=("100",), fragment_rows=3):
     for line in lines[1 : fragment_rows + 1]:
         f = line.split(",")[2]
         shutil.copy(data_root / "plawiak17" / f, tmp_path / "plawiak17" / f)
-    return tmp_path
+    return _seal(tmp_path)
+
+
+def _seal(root):
+    """Write the folder's SHA256SUMS for its files as they are now: the checks below are the
+    ones that follow a passing checksum (tests/test_data_integrity.py has the checksums')."""
+    from ecg_alq.data.integrity import sha256
+
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+    (root / "SHA256SUMS").write_text("".join(f"{sha256(p)}  {p.relative_to(root).as_posix()}\n"
+                                            for p in files))
+    return root
 
 
 def test_wrong_sample_rate_is_rejected(tmp_path, data_root):
     root = _mini_root(tmp_path, data_root)
     hea = root / "mitdb" / "100.hea"
     hea.write_bytes(hea.read_bytes().replace(b"100 2 360 650000", b"100 2 250 650000"))
+    _seal(root)
     with pytest.raises(EcgAlqError, match="sample rate 250 Hz, expected 360 Hz"):
         read_record("100", root)
 
@@ -108,12 +120,15 @@ def test_corrupt_fragment_files_are_named(tmp_path, data_root):
     root = _mini_root(tmp_path, data_root)
     first = root / "plawiak17" / "01_NSR" / "100m_0.mat"
     first.write_bytes(first.read_bytes()[:100])
+    _seal(root)
     with pytest.raises(EcgAlqError, match="100m_0.mat cannot be read"):
         load_fragments(root)
     scipy.io.savemat(first, {"val": np.zeros((1, 1000), np.int16)}, format="4")
+    _seal(root)
     with pytest.raises(EcgAlqError, match=r"shape \(1, 1000\), expected \(1, 3600\)"):
         load_fragments(root)
     scipy.io.savemat(first, {"val": np.full((1, 3600), 4000, np.int16)}, format="4")
+    _seal(root)
     with pytest.raises(EcgAlqError, match="outside the 11-bit ADC range"):
         load_fragments(root)
     first.unlink()

@@ -20,7 +20,7 @@ from ecg_alq.atomic import write_json
 from ecg_alq.errors import EcgAlqError, OutputError
 
 SUMS = "SHA256SUMS"  #: the checksum list at the data root (paths relative to it)
-_expected: dict[Path, dict[str, str]] = {}  # data root -> relative path -> digest
+_expected: dict[tuple, dict[str, str]] = {}  # (root, list's size, mtime) -> path -> digest
 _passed: dict[str, list] = {}  # absolute path -> [size, mtime_ns, digest] of a file that passed
 _loaded = False
 
@@ -39,18 +39,21 @@ def sha256(path: Path) -> str:
 
 
 def _sums(root: Path) -> dict[str, str]:
-    if root not in _expected:
-        path = root / SUMS
-        if not path.is_file():
-            raise EcgAlqError(f"the data folder {root} has no {SUMS}: its files cannot be "
-                              f"checked (see the data folder's README)")
+    """The checksum list of ``root`` (read again when it changed)."""
+    path = root / SUMS
+    if not path.is_file():
+        raise EcgAlqError(f"the data folder {root} has no {SUMS}: its files cannot be "
+                          f"checked (see the data folder's README)")
+    st = path.stat()
+    key = (root, st.st_size, st.st_mtime_ns)
+    if key not in _expected:
         table = {}
         for line in path.read_text(encoding="utf-8").splitlines():
             digest, _, rel = line.strip().partition(" ")
             if rel:
                 table[rel.lstrip(" *")] = digest
-        _expected[root] = table
-    return _expected[root]
+        _expected[key] = table
+    return _expected[key]
 
 
 def _load_passed() -> None:
