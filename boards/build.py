@@ -142,13 +142,14 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
         raise BuildFailed(f"{board_name}: memory style 'spram' needs an iCE40UP5K (its "
                           f"single-port RAMs); use memory 'auto' on {spec.device}", fits=None)
     model = load(model_path)
+    layout = Layout.of(model, params)
+    if precheck:
+        _check_logic(board_name, spec, layout)
+        _check_block_ram(board_name, spec, layout)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
         (out / stale).unlink(missing_ok=True)
-    layout = Layout.of(model, params)
-    if precheck:
-        _check_block_ram(board_name, spec, layout)
     top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
                    model_id=model_id(model_path))
     t0 = time.perf_counter()
@@ -170,6 +171,26 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     atomic.write_json(out / "report.json", summary)
     _check_fit_and_timing(board_name, spec, summary, out)
     return summary
+
+
+def logic_lower_bound(layout: Layout) -> int:
+    """Logic cells (iCE40 LCs, ECP5 LUTs) the lanes' adder trees alone need at least: every lane
+    sums ``simd`` signed activations with ``simd - 1`` adders of at least ``act_bits + 1`` bits,
+    and yosys maps each adder bit to one cell of a carry chain (an LC with SB_CARRY on the
+    iCE40, half a CCU2C on the ECP5). The real count is several times more."""
+    p = layout.params
+    return p.pe * (p.simd - 1) * (layout.tables.act_bits + 1)
+
+
+def _check_logic(board_name: str, spec, layout: Layout) -> None:
+    """Refuse, before synthesis, a design whose adder trees alone exceed the device's logic."""
+    need = logic_lower_bound(layout)
+    if need > spec.logic_cells:
+        p = layout.params
+        raise BuildFailed(f"{board_name}: does not fit {spec.device}: its {p.pe} lanes x "
+                          f"{p.simd} inputs need at least {need:,} logic cells for their adder "
+                          f"trees alone, the device has {spec.logic_cells:,}; lower pe or simd",
+                          fits=False)
 
 
 def _check_block_ram(board_name: str, spec, layout: Layout) -> None:

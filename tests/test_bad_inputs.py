@@ -116,3 +116,15 @@ def test_checkpoints_are_recognised_by_content(tmp_path, capsys, what, expect):
         path.mkdir()
     _refused(["quantize", "--checkpoint", path, "--out", tmp_path / "q"], capsys, expect)
     assert not (tmp_path / "q").exists()
+
+
+def test_a_build_that_cannot_fit_the_logic_is_refused_at_once(tmp_path, capsys):
+    """pe 64 x simd 64 on the iCEBreaker: refused before synthesis with the estimated and the
+    available logic cells (issue 17, acceptance 5: under 30 s; here well under a second)."""
+    import time
+
+    t0 = time.perf_counter()
+    _refused(["build", "--board", "icebreaker", "--pe", "64", "--simd", "64", "--out",
+              tmp_path / "b"], capsys, "need at least 36,288 logic cells")
+    assert time.perf_counter() - t0 < 30
+    assert not (tmp_path / "b").exists()
