@@ -20,7 +20,7 @@ import torch
 from ecg_alq.atomic import write_text
 from ecg_alq.classes import CLASS_NAMES
 from ecg_alq.errors import EcgAlqError
-from ecg_alq.preprocess import check_raw, model_input
+from ecg_alq.preprocess import model_input, raw_fragments
 
 def predict(model, x: np.ndarray) -> np.ndarray:
     """int64 (N,) class ids 1..17 of raw int16 (N, 3600) fragments.
@@ -35,7 +35,7 @@ def predict(model, x: np.ndarray) -> np.ndarray:
     from ecg_alq.intmodel.golden import GoldenModel
     from ecg_alq.intmodel.shipped import default_model_path
 
-    check_raw(x)
+    x = raw_fragments(x)
     if model is None:
         model = default_model_path()
     if isinstance(model, (str, Path)) and looks_like_model_file(model) or \
@@ -105,7 +105,7 @@ def predict_file(model: str | Path | None, input_path: str | Path,
 
     Every check happens before anything is written; on an error no output file appears.
     """
-    x = check_raw(load_npy(input_path), what=str(input_path))
+    x = raw_fragments(load_npy(input_path), what=str(input_path))
     ids = predict(model, x)
     write_text(output_path, to_csv(ids))
     return ids

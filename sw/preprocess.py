@@ -27,6 +27,21 @@ PREPROCESSING = {
 }
 
 
+def raw_fragments(x: object, what: str = "input") -> np.ndarray:
+    """The one input rule of every command and of the Python API: raw fragments as an int16
+    (N, 3600) array. A single fragment (3600,) becomes (1, 3600); any integer dtype (signed or
+    not, of any width or byte order) is accepted when its values are raw ADC samples 0..2047
+    and converted; anything else is refused by :func:`check_raw` with its reason."""
+    if isinstance(x, np.ndarray):
+        if x.ndim == 1 and len(x) == FRAGMENT_LENGTH:
+            x = x.reshape(1, -1)
+        # (a big-endian int16 is not np.int16 either: it is converted here)
+        if np.issubdtype(x.dtype, np.integer) and x.dtype != np.int16 and x.size:
+            _check_range(x, what)
+            x = x.astype(np.int16)
+    return check_raw(x, what)
+
+
 def check_raw(x: object, what: str = "input") -> np.ndarray:
     """Validate raw fragments: an int16 array of shape (N, 3600) with values in 0..2047.
 
@@ -50,13 +65,17 @@ def check_raw(x: object, what: str = "input") -> np.ndarray:
         )
     if x.shape[0] == 0:
         raise EcgAlqError(f"{what}: holds no fragments (shape {x.shape})")
+    _check_range(x, what)
+    return x
+
+
+def _check_range(x: np.ndarray, what: str) -> None:
     lo, hi = int(x.min()), int(x.max())
     if lo < 0 or hi > ADC_MAX:
         raise EcgAlqError(
             f"{what}: values span {lo}..{hi}, outside the 11-bit ADC range 0..{ADC_MAX} "
             "(MIT-BIH raw units: zero at 1024, 200 adu/mV)"
         )
-    return x
 
 
 def center(x: np.ndarray) -> np.ndarray:

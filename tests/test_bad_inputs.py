@@ -128,3 +128,24 @@ def test_a_build_that_cannot_fit_the_logic_is_refused_at_once(tmp_path, capsys):
               tmp_path / "b"], capsys, "need at least 36,288 logic cells")
     assert time.perf_counter() - t0 < 30
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("form", ["1-D", "int32", "uint16", "big-endian int16"])
+def test_one_input_rule_for_predict_dump_and_the_api(tmp_path, capsys, form):
+    """A fragment as (3600,), or as any integer dtype holding raw ADC samples, is what int16
+    (1, 3600) is, in predict, dump and the Python API alike; out-of-range values are refused."""
+    from ecg_alq.predict import predict
+
+    x = np.random.default_rng(0).integers(900, 1200, (1, 3600)).astype(np.int16)
+    y = {"1-D": x[0], "int32": x.astype(np.int32), "uint16": x.astype(np.uint16),
+         "big-endian int16": x.astype(">i2")}[form]
+    np.save(tmp_path / "y.npy", y)
+    assert main(["predict", "--input", str(tmp_path / "y.npy"), "--output",
+                 str(tmp_path / "y.csv")]) == 0
+    assert main(["dump", "--input", str(tmp_path / "y.npy"), "--out",
+                 str(tmp_path / "d.npz")]) == 0
+    assert predict(None, y).tolist() == predict(None, x).tolist()
+    np.save(tmp_path / "bad.npy", np.full((1, 3600), 5000, dtype=np.int32))
+    capsys.readouterr()
+    for argv in (["predict", "--output", tmp_path / "b.csv"], ["dump", "--out", tmp_path / "b.npz"]):
+        _refused(argv + ["--input", tmp_path / "bad.npy"], capsys, "outside the 11-bit ADC range")

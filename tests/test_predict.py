@@ -37,17 +37,17 @@ def _bad_inputs(frags):
     high[1, 7] = 3000
     return {
         "float-with-nan": (nan, "dtype is float64, expected int16.*1 NaN"),
-        "int32": (good.astype(np.int32), "dtype is int32, expected int16"),
-        "one-dimensional": (good[0], r"shape is \(3600,\), expected \(N, 3600\)"),
+        "int32 out of range": (high.astype(np.int32) * 2, "outside the 11-bit ADC range"),
+        "two-dimensional single": (good[0][None, :3000], r"shape is \(1, 3000\)"),
         "short": (good[:, :3000], r"shape is \(3, 3000\), expected \(N, 3600\)"),
         "empty": (good[:0], "holds no fragments"),
         "out-of-range": (high, "outside the 11-bit ADC range"),
-        "objects": (np.array([good, None], dtype=object), "not a readable .npy"),
+        "objects": (np.array([good, None], dtype=object), "holds Python objects"),
     }
 
 
-@pytest.mark.parametrize("case", ["float-with-nan", "int32", "one-dimensional", "short", "empty",
-                                  "out-of-range", "objects"])
+@pytest.mark.parametrize("case", ["float-with-nan", "int32 out of range", "two-dimensional single",
+                                  "short", "empty", "out-of-range", "objects"])
 def test_bad_input_gets_one_clear_error_and_no_output(case, trained_model, frags, tmp_path, capsys):
     array, message = _bad_inputs(frags)[case]
     np.save(tmp_path / "x.npy", array, allow_pickle=True)

@@ -18,13 +18,12 @@ def cmd_classify(args) -> int:
     from ecg_alq.intmodel.golden import GoldenModel
     from ecg_alq.intmodel.shipped import default_model_path
     from ecg_alq.predict import load_npy
-    from ecg_alq.preprocess import check_raw
+    from ecg_alq.preprocess import raw_fragments
 
     model = args.model or default_model_path()
     if args.out:
         output_file(args.out, args.input, model)
-    x = load_npy(args.input)
-    x = check_raw(x.reshape(1, -1) if x.ndim == 1 else x, what=args.input)
+    x = raw_fragments(load_npy(args.input), what=args.input)
     golden = GoldenModel(model).logits(x) if args.check else None  # also checks the model file
     port = open_port(args.port, args.baud, timeout=args.timeout)
     done = classify_all(BoardClient(port), x, model_id=model_id(model), model=load(model),

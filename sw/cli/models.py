@@ -38,12 +38,11 @@ def cmd_dump(args) -> int:
     from ecg_alq.intmodel.golden import GoldenModel
     from ecg_alq.intmodel.shipped import default_model_path
     from ecg_alq.predict import load_npy
+    from ecg_alq.preprocess import raw_fragments
 
     output_file(args.out, args.input, args.model or default_model_path())
     golden = GoldenModel(args.model or default_model_path())
-    x = load_npy(args.input)
-    if x.ndim == 1:
-        x = x[None, :]
+    x = raw_fragments(load_npy(args.input), what=args.input)
     if not 0 <= args.index < len(x):
         raise EcgAlqError(f"--index {args.index} is outside the {len(x)} fragment(s) of {args.input}")
     traces = golden.trace(x[args.index: args.index + 1])
