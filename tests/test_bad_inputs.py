@@ -149,3 +149,12 @@ def test_one_input_rule_for_predict_dump_and_the_api(tmp_path, capsys, form):
     capsys.readouterr()
     for argv in (["predict", "--output", tmp_path / "b.csv"], ["dump", "--out", tmp_path / "b.npz"]):
         _refused(argv + ["--input", tmp_path / "bad.npy"], capsys, "outside the 11-bit ADC range")
+
+
+@pytest.mark.parametrize("argv,expect", [
+    (["flow", "--jobs", "0"], "jobs must be an integer >= 1, got 0"),
+    (["dse", "--workers", "0"], "workers must be an integer >= 1, got 0"),
+])
+def test_zero_workers_are_refused_not_taken_as_one(tmp_path, capsys, argv, expect):
+    _refused(argv + ["--out", tmp_path / "o"], capsys, expect)
+    assert not (tmp_path / "o").exists()

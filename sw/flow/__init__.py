@@ -162,6 +162,8 @@ def run_flow(config: FlowConfig, stages: list[str] | None = None, skip: list[str
     wanted (default all), ``skip``: stages left out, ``force``: stages recomputed even when a
     record with the same inputs exists, ``jobs``: 2 runs the board build in a second process
     beside the RTL simulation (each keeps one core busy)."""
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise EcgAlqError(f"jobs must be an integer >= 1, got {jobs!r}")
     order = plan(stages, skip)
     for name in force or []:
         if name not in STAGES:
