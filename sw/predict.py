@@ -20,6 +20,7 @@ import torch
 from ecg_alq.atomic import write_text
 from ecg_alq.classes import CLASS_NAMES
 from ecg_alq.errors import EcgAlqError
+from ecg_alq.intmodel.fileio import looks_like_model_file
 from ecg_alq.preprocess import model_input, raw_fragments
 
 def predict(model, x: np.ndarray) -> np.ndarray:
@@ -99,13 +100,26 @@ def to_csv(class_ids: np.ndarray) -> str:
     return buf.getvalue()
 
 
+PROGRESS_CHUNK = 1000  #: fragments classified between two progress reports
+
+
 def predict_file(model: str | Path | None, input_path: str | Path,
-                 output_path: str | Path) -> np.ndarray:
-    """Classify ``input_path`` (.npy) and write ``output_path`` (.csv) atomically.
+                 output_path: str | Path, progress=None) -> np.ndarray:
+    """Classify ``input_path`` (.npy) and write ``output_path`` (.csv) atomically;
+    ``progress(done, total)`` is called after every :data:`PROGRESS_CHUNK` fragments.
 
     Every check happens before anything is written; on an error no output file appears.
     """
     x = raw_fragments(load_npy(input_path), what=str(input_path))
-    ids = predict(model, x)
+    if isinstance(model, (str, Path)) and looks_like_model_file(model):
+        from ecg_alq.intmodel import load
+
+        model = load(model)  # read once for all chunks
+    parts = []
+    for start in range(0, len(x), PROGRESS_CHUNK):
+        parts.append(predict(model, x[start: start + PROGRESS_CHUNK]))
+        if progress:
+            progress(min(start + PROGRESS_CHUNK, len(x)), len(x))
+    ids = np.concatenate(parts)
     write_text(output_path, to_csv(ids))
     return ids

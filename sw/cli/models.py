@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ecg_alq.cli.common import Command
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.outputs import output_file
@@ -11,11 +13,16 @@ MODEL_HELP = "integer model file (default: the shipped one)"
 
 def cmd_predict(args) -> int:
     from ecg_alq.intmodel.shipped import default_model_path
-    from ecg_alq.predict import predict_file
+    from ecg_alq.predict import PROGRESS_CHUNK, predict_file
 
     model = args.model or default_model_path()
     output_file(args.output, args.input, model)
-    ids = predict_file(model, args.input, args.output)
+
+    def progress(done: int, total: int) -> None:
+        if total > PROGRESS_CHUNK:
+            print(f"\r{done}/{total} fragments", end="\n" if done == total else "",
+                  file=sys.stderr, flush=True)
+    ids = predict_file(model, args.input, args.output, progress)
     print(f"classified {len(ids)} fragment(s) with {model}; wrote {args.output}")
     return 0
 
