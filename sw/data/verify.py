@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from ecg_alq.data.fragments import check_counts, load_fragments
+from ecg_alq.data.integrity import sha256
 from ecg_alq.data.mitdb import list_records
 from ecg_alq.data.root import require, resolve_data_root
 
 EXPECTED_RECORDS = 48
 #: the checksum lists (relative to the data root) every data file is verified against
 CHECKSUM_LISTS = ("SHA256SUMS", "mitdb/SHA256SUMS.txt")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_sums(sums_file: Path) -> tuple[int, list[str]]:
@@ -34,7 +26,7 @@ def check_sums(sums_file: Path) -> tuple[int, list[str]]:
         n += 1
         if not path.is_file():
             problems.append(f"missing: {path}")
-        elif _sha256(path) != digest:
+        elif sha256(path) != digest:
             problems.append(f"checksum mismatch: {path}")
     return n, problems
 

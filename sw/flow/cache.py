@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ecg_alq import atomic, cachekey
+from ecg_alq.data.integrity import sha256
 
 RECORD = "stage.json"
 
@@ -23,12 +24,7 @@ def fingerprint(inputs: dict) -> str:
     return cachekey.key(inputs)
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+file_sha256 = sha256  #: SHA-256 (hex) of a file's content
 
 
 def tree_listing(root: Path) -> str:
