@@ -134,8 +134,9 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
           baud: int = BAUD, clock_mhz: float | None = None, seed: int = 1,
           precheck: bool = True) -> dict:
     """Build the bitstream of ``board_name`` for the model file; returns the report (also
-    ``out/report.json``). With ``precheck``, a design whose memories cannot fit the device's
-    block RAM is refused before synthesis; without, the tools run and report the overflow."""
+    ``out/report.json``). With ``precheck``, a design whose adder trees alone exceed the
+    device's logic cells or whose memories cannot fit its block RAM is refused before synthesis
+    (nothing is written then); without, the tools run and report the overflow."""
     spec = board(board_name)
     params.validate()
     if params.memory == "spram" and spec.family != "ice40":
@@ -146,12 +147,12 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
     if precheck:
         _check_logic(board_name, spec, layout)
         _check_block_ram(board_name, spec, layout)
+    top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
+                   model_id=model_id(model_path))  # checks the clock and the baud rate
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
         (out / stale).unlink(missing_ok=True)
-    top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
-                   model_id=model_id(model_path))
     t0 = time.perf_counter()
     retried = _synthesize_and_place(board_name, spec, top, out,
                                     _tool_options(spec, top, layout, params, seed))

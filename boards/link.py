@@ -66,6 +66,7 @@ class LinkTop(Checked):
         if acc_width > 32:
             reject(f"logits of {acc_width} bits do not fit the protocol's 32")
         divisor = max(1, round(clock_hz / baud))
+        UartRx.check(divisor)
         error = abs(clock_hz / divisor - baud) / baud
         if error > MAX_BAUD_ERROR:
             reject(f"{baud} baud from a {clock_hz / 1e6:g} MHz clock is {error:.1%} off "

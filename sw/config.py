@@ -40,12 +40,17 @@ def common_problems(obj: Any) -> list[str]:
         if isinstance(v, float) and not math.isfinite(v):
             problems.append(f"{f.name} must be a finite number, got {v}")
     smoothing = getattr(obj, "label_smoothing", 0.0)
-    if isinstance(smoothing, float) and math.isfinite(smoothing) and not 0 <= smoothing < 1:
+    if _number(smoothing) and not 0 <= smoothing < 1:
         problems.append(f"label_smoothing must be in [0, 1), got {smoothing}")
     decay = getattr(obj, "weight_decay", 0.0)
-    if isinstance(decay, float) and math.isfinite(decay) and decay < 0:
+    if _number(decay) and decay < 0:
         problems.append(f"weight_decay must be >= 0, got {decay}")
     return problems
+
+
+def _number(v: Any) -> bool:
+    """A finite int or float, not a boolean (the others are reported elsewhere)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def out_of_range(name: str, value: Any, lo: int, hi: int) -> list[str]:

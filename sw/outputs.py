@@ -119,14 +119,16 @@ def run_folder(path, what: str = "run folder") -> Iterator[Path]:
         os.close(fd)
         raise OutputError(f"{what} {path} is being written by {holder}: wait for it to finish "
                           f"or give another folder") from None
+    except OSError as exc:  # e.g. a file system without locks
+        os.close(fd)
+        raise OutputError(f"{what} {path} cannot be locked for writing: {exc}") from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"ecg-alq process {os.getpid()} (since "
                   f"{time.strftime('%Y-%m-%d %H:%M:%S')})".encode(), 0)
     try:
         yield path
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-        if created and [p.name for p in path.iterdir()] == [LOCK_NAME]:  # nothing was written
-            (path / LOCK_NAME).unlink()
+        if created and [p.name for p in path.iterdir()] == [LOCK_NAME]:  # nothing was written:
+            (path / LOCK_NAME).unlink()  # removed while still held, so nobody else is inside
             path.rmdir()
+        os.close(fd)  # releases the lock

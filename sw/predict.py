@@ -20,39 +20,52 @@ import torch
 from ecg_alq.atomic import write_text
 from ecg_alq.classes import CLASS_NAMES
 from ecg_alq.errors import EcgAlqError
-from ecg_alq.intmodel.fileio import looks_like_model_file
 from ecg_alq.preprocess import model_input, raw_fragments
 
 def predict(model, x: np.ndarray) -> np.ndarray:
     """int64 (N,) class ids 1..17 of raw int16 (N, 3600) fragments.
 
-    ``model``: None (the shipped integer model), a path to an integer model file (``.npz``) or
-    a torch model file (``.pt``), a loaded :class:`~ecg_alq.intmodel.IntModel`, or a torch
-    network. Integer models classify by the argmax of their integer logits (lowest index on a
-    tie); torch models by the argmax of their float logits.
+    ``model``: None (the shipped integer model), a path to an integer model file or a torch
+    model file (told apart by content, :func:`resolve_model`), a loaded
+    :class:`~ecg_alq.intmodel.IntModel`, or a torch network. Integer models classify by the
+    argmax of their integer logits (lowest index on a tie); torch models by the argmax of their
+    float logits.
     """
     from ecg_alq.intmodel import IntModel
-    from ecg_alq.intmodel.fileio import looks_like_model_file
     from ecg_alq.intmodel.golden import GoldenModel
-    from ecg_alq.intmodel.shipped import default_model_path
 
     x = raw_fragments(x)
-    if model is None:
-        model = default_model_path()
-    if isinstance(model, (str, Path)) and looks_like_model_file(model) or \
-            isinstance(model, IntModel):
+    model = resolve_model(model)
+    if isinstance(model, IntModel):
         golden = GoldenModel(model)
         if golden.model.class_names != list(CLASS_NAMES):
             raise EcgAlqError(f"{model}: its classes {golden.model.class_names} are not the 17 "
                               "rhythm classes of this ecg-alq")
         return golden.classify(x)
-    from ecg_alq.quant.modelfile import load_model
-
-    net = load_model(model) if isinstance(model, (str, Path)) else model.eval()
+    net = model.eval()
     with torch.no_grad():
         inputs = model_input(x)
         logits = torch.cat([net(inputs[i : i + 256]) for i in range(0, len(inputs), 256)])
     return logits.argmax(1).numpy().astype(np.int64) + 1
+
+
+def resolve_model(model):
+    """``model`` loaded: None is the shipped integer model; a path is a torch model file when
+    its content is a torch checkpoint, else an integer model file (whose loader names what is
+    wrong with a damaged one); loaded models are returned as they are."""
+    from ecg_alq.intmodel import load
+    from ecg_alq.intmodel.fileio import looks_like_torch_checkpoint
+    from ecg_alq.intmodel.shipped import default_model_path
+
+    if model is None:
+        model = default_model_path()
+    if not isinstance(model, (str, Path)):
+        return model
+    if looks_like_torch_checkpoint(model):
+        from ecg_alq.quant.modelfile import load_model
+
+        return load_model(model)
+    return load(model)
 
 
 def load_npy(path: str | Path) -> np.ndarray:
@@ -111,10 +124,7 @@ def predict_file(model: str | Path | None, input_path: str | Path,
     Every check happens before anything is written; on an error no output file appears.
     """
     x = raw_fragments(load_npy(input_path), what=str(input_path))
-    if isinstance(model, (str, Path)) and looks_like_model_file(model):
-        from ecg_alq.intmodel import load
-
-        model = load(model)  # read once for all chunks
+    model = resolve_model(model)  # read once for all chunks
     parts = []
     for start in range(0, len(x), PROGRESS_CHUNK):
         parts.append(predict(model, x[start: start + PROGRESS_CHUNK]))

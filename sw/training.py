@@ -84,7 +84,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         problems = common_problems(self)
-        if not 0 <= self.val_fraction < 1:  # 0: no validation part (protocol all)
+        if self.val_fraction == self.val_fraction and not 0 <= self.val_fraction < 1:  # 0: none
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.protocol not in PROTOCOLS + (ALL,):
             problems.append(f"protocol must be one of {PROTOCOLS + (ALL,)}, got {self.protocol!r}")

@@ -158,3 +158,10 @@ def test_one_input_rule_for_predict_dump_and_the_api(tmp_path, capsys, form):
 def test_zero_workers_are_refused_not_taken_as_one(tmp_path, capsys, argv, expect):
     _refused(argv + ["--out", tmp_path / "o"], capsys, expect)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_truncated_integer_model_is_named_as_one(tmp_path, capsys, raw):
+    path = tmp_path / "half.npz"
+    path.write_bytes(default_model_path().read_bytes()[:7000])
+    _refused(["predict", "--model", path, "--input", raw, "--output", tmp_path / "o.csv"],
+             capsys, "is not a readable ecg-alq model file (damaged or truncated")

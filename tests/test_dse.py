@@ -125,3 +125,27 @@ def test_ctrl_c_twice_stops_a_real_sweep_then_it_resumes(small_model, tmp_path):
     first.write_text(first.read_text()[:40])  # a truncated cache entry
     again = run_dse(json.loads(sweep.read_text()), out, workers=1, progress=False)
     assert [p["logic"] for p in again["points"]] == [p["logic"] for p in summary["points"]]
+
+
+def test_a_failing_point_does_not_stop_the_others(tmp_path, monkeypatch):
+    """A point whose evaluation raises is reported after the others finished and were cached;
+    its reason is its own (an earlier run's is removed)."""
+    import time
+
+    from ecg_alq.dse import run
+    from ecg_alq.intmodel.shipped import default_model_path
+
+    def fake(point, work):
+        if point.pe == 1:
+            raise RuntimeError("no tools today")
+        time.sleep(1.0)
+        return {"pe": point.pe, "fits": True}
+    monkeypatch.setattr(run, "evaluate", fake)
+    points = expand({"models": [str(default_model_path())], "boards": ["ulx3s"], "pe": [1, 2],
+                     "simd": [4]})
+    (tmp_path / "points").mkdir()
+    (tmp_path / "points" / f"{points[1].key}.failed").write_text("an old reason\n")
+    with pytest.raises(EcgAlqError, match=r"1 dse point\(s\) failed .*no tools today"):
+        run.run_sweep(points, tmp_path, workers=2, progress=False)
+    assert run.cached(points[1], tmp_path) == {"pe": 2, "fits": True}
+    assert not (tmp_path / "points" / f"{points[1].key}.failed").exists()

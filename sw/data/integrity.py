@@ -6,7 +6,10 @@ data root's ``SHA256SUMS`` is refused with a message naming it and pointing at
 ``ecg-alq data verify``. A file that passed is remembered by its path, size and modification
 time (in this process and in ``$XDG_CACHE_HOME/ecg-alq/checksums.json``, else
 ``~/.cache/ecg-alq/``), so the check costs nothing the second time; a file that is changed in
-place gets a new modification time and is hashed again.
+place gets a new modification time and is hashed again (a change that keeps both the size and
+the modification time, such as ``cp -p`` of another file of the same size or bit rot, is
+found by ``ecg-alq data verify``, which always hashes). A data folder without ``SHA256SUMS``
+is refused.
 """
 
 from __future__ import annotations
@@ -61,9 +64,11 @@ def _load_passed() -> None:
     if not _loaded:
         _loaded = True
         try:
-            _passed.update(json.loads(cache_file().read_text()))
+            cached = json.loads(cache_file().read_text())
         except (OSError, ValueError):
-            pass  # no cache yet, or a damaged one: everything is hashed again
+            cached = None  # no cache yet, or a damaged one: everything is hashed again
+        if isinstance(cached, dict):
+            _passed.update(cached)
 
 
 def check_files(root: Path, paths) -> None:

@@ -71,11 +71,14 @@ def leads_of(name: str, root: str | Path | None = None) -> list[str]:
 def read_record(name: str, root: str | Path | None = None, lead: str = "MLII") -> Record:
     """Read one lead of record ``name`` with its annotations; clear errors for missing parts."""
     base = require(resolve_data_root(root), "mitdb", "MIT-BIH folder")
+    hea = base / f"{name}.hea"
+    if hea.is_file():
+        check_files(base.parent, [hea])  # before its header is parsed
     leads = leads_of(name, root)
     if lead not in leads:
         raise EcgAlqError(f"MIT-BIH record {name} has no {lead} lead (its leads: {', '.join(leads)})")
     files = [require(base, f"{name}.{ext}", f"{ext} file of MIT-BIH record {name}")
-             for ext in ("hea", "dat", "atr")]
+             for ext in ("dat", "atr")]
     check_files(base.parent, files)
     try:
         with warnings.catch_warnings():  # wfdb 4.3 trips pandas deprecation warnings

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from multiprocessing.connection import wait
@@ -96,33 +97,64 @@ def _child(point: Point, out: str) -> None:
     """A point's process: its own process group (so that its tools can be stopped with it and a
     terminal's Ctrl-C goes to the parent alone); a failure leaves its reason beside the cache."""
     os.setpgrp()
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # the parent's handlers are not the child's
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])  # the parent blocked them while forking
+    failed = Path(out) / "points" / f"{point.key}.failed"
+    failed.unlink(missing_ok=True)  # an earlier run's reason is not this one's
     try:
         _work(point, out)
     except BaseException:
-        atomic.write_text(Path(out) / "points" / f"{point.key}.failed",
-                          "".join(traceback.format_exc(limit=-3)))
+        atomic.write_text(failed, "".join(traceback.format_exc(limit=-3)))
         os._exit(1)
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP reached the sweep: stop as on Ctrl-C."""
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(f"signal {signum}")
+
+
 def _run_local(todo: list[Point], out: Path, workers: int, results: dict, bar) -> None:
-    """Up to ``workers`` points at a time, one process each."""
+    """Up to ``workers`` points at a time, one process each. A point that fails is reported
+    after every other point has finished (its siblings are not stopped); Ctrl-C, SIGTERM or
+    SIGHUP stop them all."""
     ctx = multiprocessing.get_context("fork")
-    queue, running = list(todo), {}
+    queue, running, failures = list(todo), {}, []
+    stops = {}
+    if threading.current_thread() is threading.main_thread():  # signal handlers live there
+        stops = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         while queue or running:
             while queue and len(running) < workers:
                 point = queue.pop(0)
                 proc = ctx.Process(target=_child, args=(point, str(out)), name=point.key)
-                proc.start()
-                running[proc.sentinel] = (proc, point)
+                # no signal between the fork and the bookkeeping: every child is known to _stop
+                signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, *stops])
+                try:
+                    proc.start()
+                    running[proc.sentinel] = (proc, point)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT, *stops])
             for sentinel in wait(list(running)):
                 proc, point = running.pop(sentinel)
                 proc.join()
-                results[point.key] = _finished(proc, point, out)
+                try:
+                    results[point.key] = _finished(proc, point, out)
+                except EcgAlqError as exc:
+                    failures.append(str(exc))
                 bar.update(1)
     except BaseException:
         _stop([proc for proc, _ in running.values()])
         raise
+    finally:
+        for sig, previous in stops.items():
+            signal.signal(sig, previous)
+    if failures:
+        raise EcgAlqError(f"{len(failures)} dse point(s) failed (the others are cached): "
+                          + "; ".join(failures))
 
 
 def _finished(proc, point: Point, out: Path) -> dict:
@@ -138,7 +170,8 @@ def _finished(proc, point: Point, out: Path) -> dict:
 def _stop(procs: list) -> None:
     """Stop points' process groups: SIGTERM, SIGKILL after the grace time; Ctrl-C ignored
     meanwhile (this takes at most GRACE_SECONDS)."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for proc in procs:
@@ -152,7 +185,8 @@ def _stop(procs: list) -> None:
             if all(proc.exitcode is not None for proc in procs):
                 break
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _run_dask(todo: list[Point], out: Path, address: str, results: dict, bar) -> None:

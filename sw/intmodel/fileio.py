@@ -98,6 +98,19 @@ def looks_like_model_file(path: str | Path) -> bool:
         return False
 
 
+def looks_like_torch_checkpoint(path: str | Path) -> bool:
+    """A torch checkpoint by its content: a zip archive holding ``data.pkl`` (torch's format) or
+    a pickle (older torch); an integer model file, a damaged file or anything else is not."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(1) == b"\x80":
+                return True
+        with zipfile.ZipFile(path) as z:
+            return any(n.endswith("data.pkl") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 def load(path: str | Path) -> IntModel:
     """Read and fully check a model file; any problem raises one ModelFileError naming it."""
     path = Path(path)
