@@ -165,3 +165,11 @@ def test_a_truncated_integer_model_is_named_as_one(tmp_path, capsys, raw):
     path.write_bytes(default_model_path().read_bytes()[:7000])
     _refused(["predict", "--model", path, "--input", raw, "--output", tmp_path / "o.csv"],
              capsys, "is not a readable ecg-alq model file (damaged or truncated")
+
+
+@pytest.mark.parametrize("content,expect", [(b"\xff\xfe{\x00", "cannot read the sweep file"),
+                                            (b'{"pe": [1,', "cannot read the sweep file"),
+                                            (b"[1, 2]", "must hold a JSON object")])
+def test_bad_sweep_files(tmp_path, capsys, content, expect):
+    (tmp_path / "s.json").write_bytes(content)
+    _refused(["dse", "--sweep", tmp_path / "s.json", "--out", tmp_path / "d"], capsys, expect)
