@@ -284,6 +284,8 @@ def build_closing_timing(board_name: str, model_path: str | Path, params: HwPara
         raise ValueError("at least one seed is needed")
     attempts, missed = [], None
     for seed in seeds:
+        log(f"  seed {seed}: synthesis, placement and routing"
+            + (f" at {clock_mhz:g} MHz" if clock_mhz else "") + " ...")
         try:
             report = build(board_name, model_path, params, out, clock_mhz=clock_mhz, seed=seed,
                            **options)
