@@ -130,7 +130,10 @@ def _run_local(todo: list[Point], out: Path, workers: int, results: dict, bar) -
         while queue or running:
             while queue and len(running) < workers:
                 point = queue.pop(0)
-                proc = ctx.Process(target=_child, args=(point, str(out)), name=point.key)
+                # daemonic: should anything escape _stop, the interpreter's exit ends it
+                # instead of waiting for its build
+                proc = ctx.Process(target=_child, args=(point, str(out)), name=point.key,
+                                   daemon=True)
                 # no signal between the fork and the bookkeeping: every child is known to _stop
                 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, *stops])
                 try:
@@ -177,7 +180,12 @@ def _stop(procs: list) -> None:
             for proc in procs:
                 try:
                     os.killpg(proc.pid, sig)
-                except (ProcessLookupError, PermissionError):
+                except ProcessLookupError:  # not yet its own group leader: the process alone
+                    try:
+                        os.kill(proc.pid, sig)
+                    except ProcessLookupError:
+                        pass
+                except PermissionError:
                     pass
             deadline = time.monotonic() + GRACE_SECONDS
             for proc in procs:
