@@ -102,8 +102,11 @@ def test_ctrl_c_twice_stops_a_real_sweep_then_it_resumes(small_model, tmp_path):
     out = tmp_path / "dse"
     argv = [str(Path(sys.executable).parent / "ecg-alq"), "dse", "--sweep", str(sweep), "--workers", "1",
             "--out", str(out)]
+    def as_from_a_terminal():  # a test runner's worker may have left SIGINT ignored or blocked
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 120
     while not list(out.glob("builds/*/build/*.il")) and time.monotonic() < deadline:
         time.sleep(0.5)  # the first point's synthesis has started
