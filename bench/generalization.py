@@ -47,6 +47,7 @@ RECIPE = "database-aux-20"  #: ecg_alq.training.GENERALIZING_RECIPE (why: its co
 CONFIGS: dict[str, tuple[str, tuple[str, dict]]] = {
     "alq": (RECIPE, ALQ),
     "alq-today-recipe": ("fragments", ALQ),
+    "alq-shift": ("aux-20-shift", ALQ),
     "alq-gradual": (RECIPE, ("alq", {"target_bits": 1.2, "rounds": 8, "pr": 0.3,
                                      "epoch_basis": 5, "epoch_coord": 6})),
     "uniform-1": (RECIPE, ("baseline", {"method": "uniform", "weight_bits": 1})),
