@@ -150,6 +150,10 @@ class Lane(Checked):
             m.d.sync += acc.eq(new)
             with m.If(c_lastb):
                 m.d.sync += self.result.eq(new)
+        # the registers its proofs relate to the reference (sim/prove_lane.py): the running
+        # basis sum, the record of the last completed basis (stage B) and the accumulator
+        self.state = {"psum": psum, "b_valid": b_valid, "b_sum": b_sum, "b_alpha": b_alpha,
+                      "b_first": b_first, "b_last": b_lastb, "b_bias": b_bias, "acc": acc}
         return m
 
 

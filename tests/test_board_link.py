@@ -78,15 +78,17 @@ def test_impossible_link_parameters_are_rejected():
         LinkTop(load(default_model_path()), HwParams(), 25_000_000, 2_000_000, 1000)
 
 
-def test_host_client_against_the_link_in_verilator(frags, tmp_path):
-    model = load(default_model_path())
+def test_host_client_against_the_link_in_verilator(frags, small_model, tmp_path):
+    """The link does not depend on the network behind it: a small 17-class model of 3600-sample
+    fragments (the protocol's geometry) keeps the simulation short."""
+    model = load(small_model)
     params = HwParams()
     clock_hz, divisor, timeout = 12_000_000, 8, 30_000
-    mid = P.model_id(default_model_path())
+    mid = P.model_id(small_model)
     top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid)
     rows = spread_rows(frags.label, 2)
     np.save(tmp_path / "x.npy", frags.x[rows])
-    cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
+    cfg = {"model": str(small_model), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
            "clock_hz": clock_hz, "timeout_cycles": timeout,
            "expected_cycles": network_cycles(plan_network(model, params)).total,
@@ -94,15 +96,15 @@ def test_host_client_against_the_link_in_verilator(frags, tmp_path):
     run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_serves_the_host_client")
 
 
-def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
+def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, small_model, tmp_path):
     """The iCEBreaker's configuration: sign bits in SPRAM, loaded by the host (LOAD)."""
-    model = load(default_model_path())
+    model = load(small_model)
     params = HwParams(pe=2, simd=8, memory="spram")
     clock_hz, divisor, timeout = 12_000_000, 8, 30_000
-    mid = P.model_id(default_model_path())
+    mid = P.model_id(small_model)
     top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid)
     np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
-    cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
+    cfg = {"model": str(small_model), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
            "clock_hz": clock_hz, "timeout_cycles": timeout, "sign_rows": top.accel.layout.sign_depth,
            "expected_cycles": network_cycles(plan_network(model, params)).total,

@@ -97,8 +97,8 @@ def test_ctrl_c_twice_stops_a_real_sweep_then_it_resumes(small_model, tmp_path):
     import time
 
     sweep = tmp_path / "sweep.json"
-    sweep.write_text(json.dumps({"models": [str(small_model)], "boards": ["icebreaker"],
-                                 "pe": [1, 2], "simd": [4], "clock_mhz": {"icebreaker": 20}}))
+    sweep.write_text(json.dumps({"models": [str(small_model)], "boards": ["ulx3s"],
+                                 "pe": [1, 2], "simd": [4], "clock_mhz": {"ulx3s": 40}}))
     out = tmp_path / "dse"
     argv = [str(Path(sys.executable).parent / "ecg-alq"), "dse", "--sweep", str(sweep), "--workers", "1",
             "--out", str(out)]
