@@ -55,3 +55,12 @@ CLASSIFIERS = [(3, 6, [[0, 2]], [(1, 5)]), (5, 8, [[0, 3], [1, 4]], [(2, -7)])]
 def test_classifier_argmax_and_words_are_proven(params, tmp_path):
     result = prove(classify_proof(*params), tmp_path)
     assert result["mode"] == "bmc" and "every ready pattern" in result["claim"]
+
+
+def test_uart_round_trips_back_to_back_bytes(tmp_path):
+    """The link's fastest setting, 4 cycles per bit, two bytes back to back (34 s; 5 cycles per
+    bit takes 71 s and is left to the benchmark of the proofs)."""
+    from ecg_alq.sim.prove_uart import uart_proof
+
+    result = prove(uart_proof(4), tmp_path)
+    assert "in order" in result["claim"]
