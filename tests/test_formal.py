@@ -64,3 +64,15 @@ def test_uart_round_trips_back_to_back_bytes(tmp_path):
 
     result = prove(uart_proof(4), tmp_path)
     assert "in order" in result["claim"]
+
+
+# (acc_width, act_bits, shifts, channels, windows, simd, row_width): shifts of both signs and
+# zero, 3 channels sharing the state memory, 2 open windows; 8-bit activations at simd 8
+POOLS = [(10, 3, [2, -1, 0], 3, 2, 3, 6), (14, 8, [5, 0], 2, 3, 8, 8)]
+
+
+@pytest.mark.parametrize("params", POOLS, ids=lambda p: f"act{p[1]}-simd{p[5]}")
+def test_pool_unit_is_proven(params, tmp_path):
+    from ecg_alq.sim.prove_pool import pool_proof
+
+    prove(pool_proof(*params), tmp_path)
