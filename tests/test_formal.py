@@ -76,3 +76,26 @@ def test_pool_unit_is_proven(params, tmp_path):
     from ecg_alq.sim.prove_pool import pool_proof
 
     prove(pool_proof(*params), tmp_path)
+
+
+def test_a_mutated_requantizer_is_caught(tmp_path, monkeypatch):
+    """The requantized value's lowest bit flipped: the pool proof finds it."""
+    from ecg_alq.hw import pool
+    from ecg_alq.sim.prove_pool import pool_proof
+
+    original = pool.PoolUnit._requantize
+    monkeypatch.setattr(pool.PoolUnit, "_requantize", lambda self, m: original(self, m) ^ 1)
+    with pytest.raises(ProofFailed, match="failed assertion .*prove_pool.py"):
+        prove(pool_proof(*POOLS[0]), tmp_path)
+
+
+# (lanes, depth, simd, row_width, act_bits): two lanes sharing the port, three lanes of
+# one-entry FIFOs (pushes from several lanes in one cycle, overflow at once), one deep FIFO
+WRITERS = [(2, 2, 2, 3, 3), (3, 1, 3, 4, 4), (1, 3, 1, 2, 2)]
+
+
+@pytest.mark.parametrize("params", WRITERS, ids=lambda p: f"lanes{p[0]}-depth{p[1]}")
+def test_writer_is_proven(params, tmp_path):
+    from ecg_alq.sim.prove_writer import writer_proof
+
+    prove(writer_proof(*params), tmp_path)
