@@ -99,3 +99,15 @@ def test_writer_is_proven(params, tmp_path):
     from ecg_alq.sim.prove_writer import writer_proof
 
     prove(writer_proof(*params), tmp_path)
+
+
+# (simd, act_bits, rows): chunks straddling rows at every bank offset, both paddings, the
+# fan-in end, signed and unsigned words; simd 1 (no rotation); 8-bit words
+FETCHES = [(3, 3, 3), (1, 4, 4), (4, 8, 3)]
+
+
+@pytest.mark.parametrize("params", FETCHES, ids=lambda p: f"simd{p[0]}-act{p[1]}")
+def test_window_fetch_is_proven(params, tmp_path):
+    from ecg_alq.sim.prove_fetch import fetch_proof
+
+    prove(fetch_proof(*params), tmp_path)
