@@ -36,13 +36,15 @@ def fits(value, width: int):
     return (value >= -(1 << (width - 1))) & (value < (1 << (width - 1)))
 
 
-def _lane(h: Harness, params: tuple) -> Lane:
-    """The lane under proof, elaborated here so that its state registers are known."""
+def _lane(*params) -> tuple[Harness, Lane, tuple]:
+    """A harness with the lane under proof, elaborated here so that its state registers are
+    known, every input free."""
+    h = Harness()
     dut = Lane(*params)
     h.m.submodules.dut = Fragment.get(dut, None)
     h.free(dut.acts, dut.signs, dut.valid, dut.last_chunk, dut.alpha, dut.first_basis,
            dut.last_basis, dut.bias)
-    return dut
+    return h, dut, params
 
 
 def _name(kind: str, params: tuple) -> str:
@@ -53,9 +55,8 @@ def _name(kind: str, params: tuple) -> str:
 
 def lane_sum_proof(simd: int, act_width: int, alpha_bits: int, psum_width: int, acc_width: int,
                    alpha_mult: str = "dsp") -> Proof:
-    params = (simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult)
-    h = Harness()
-    m, dut = h.m, _lane(h, params)
+    h, dut, params = _lane(simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult)
+    m = h.m
     psum = Signal(signed(psum_width + act_width + simd.bit_length() + 2))
     running = Signal.like(psum)
     chunk = sum(Mux(dut.signs[i], dut.acts[i], -dut.acts[i]) for i in range(simd))
@@ -86,10 +87,8 @@ def lane_sum_proof(simd: int, act_width: int, alpha_bits: int, psum_width: int, 
 
 def lane_scale_proof(simd: int, act_width: int, alpha_bits: int, psum_width: int, acc_width: int,
                      alpha_mult: str = "dsp") -> Proof:
-    params = (simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult)
-    h = Harness()
-    m, dut = h.m, _lane(h, params)
-    s = dut.state
+    h, dut, params = _lane(simd, act_width, alpha_bits, psum_width, acc_width, alpha_mult)
+    m, s = h.m, dut.state
     acc, new = Signal(signed(acc_width)), Signal(signed(acc_width))
     m.d.comb += new.eq(Mux(s["b_first"], s["b_bias"], acc) + s["b_sum"] * s["b_alpha"])
     with m.If(s["b_valid"]):
