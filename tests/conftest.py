@@ -17,7 +17,8 @@ torch.set_num_threads(1)
 #: the slow tier (``make test`` runs everything; ``make test-fast`` leaves these out): whole
 #: modules that build hardware in Verilator or with yosys/nextpnr, or run the flow or the DSE,
 #: and any test that needs a trained model
-SLOW_MODULES = ("test_hw_", "test_board_", "test_flow", "test_dse", "test_crossval")
+SLOW_MODULES = ("test_hw_", "test_board_", "test_flow", "test_dse", "test_crossval",
+                "test_formal")
 SLOW_FIXTURES = {"trained_model", "quantized_run", "small_model"}
 
 
@@ -26,11 +27,20 @@ def pytest_configure(config):
                             "(left out by make test-fast)")
 
 
+#: the longest tests (one to four minutes each: FPGA builds and sweeps) start first, so that
+#: the two workers finish together instead of one waiting for the last of them
+LONGEST = ("test_a_build_that_misses_timing_says_so_and_can_be_relaxed_below_its_fmax",
+           "test_ctrl_c_twice_stops_a_real_sweep_then_it_resumes",
+           "test_small_sweep_on_a_two_worker_dask_cluster_then_from_cache",
+           "test_host_client_against_the_link_in_verilator")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__.startswith(SLOW_MODULES) or SLOW_FIXTURES & set(
                 getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.originalname not in LONGEST)  # stable: the rest in order
 
 
 @pytest.fixture(scope="session")
