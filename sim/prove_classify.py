@@ -12,6 +12,9 @@ reset over the whole of one classification:
   least every other (a tie goes to the lower index);
 * a word holds still until it is taken (``ready``, free every cycle), the words come in index
   order with none skipped, and ``done`` rises when the last is taken.
+
+One classification from reset; the depth leaves room for one pause per word. A second
+classification after ``done`` is not covered here (the network benches run several).
 """
 
 from __future__ import annotations
@@ -100,4 +103,5 @@ def _outputs(h: Harness, dut, ref, started, classes: int, fill: int) -> Proof:
                  depth, f"Classifier({classes} classes, {dut.acc_width}-bit logits, "
                  f"{len(dut.lane_channels)} lanes, {len(dut.constants)} constants): words, "
                  f"argmax and timing equal the reference for every delivery of the logits and "
-                 f"every ready pattern (BMC, {depth} cycles from reset)")
+                 f"every ready pattern with up to one pause per word (BMC, {depth} cycles from "
+                 f"reset)")

@@ -7,7 +7,8 @@ after a chunk is issued holds, for lane input ``i``,
     0                     when element + i is left padding (< 0), right padding
                           (>= in_elements) or past the window's fan-in (i >= left)
 
-where the memory answers each bank's address one cycle after it is driven, as block RAM does.
+where the memory answers each bank's address one cycle after it is driven, as block RAM does,
+and an address outside it (a padding row) answers anything.
 Contract: ``element = row * simd + off``, ``avail = in_elements - element`` for the layer's
 ``in_elements`` (at most the memory's size), and ``signed_input`` holds still.
 """
@@ -15,7 +16,7 @@ Contract: ``element = row * simd + off``, ``avail = in_elements - element`` for 
 from __future__ import annotations
 
 from amaranth import Array, Mux, Signal, signed
-from amaranth.asserts import AnyConst
+from amaranth.asserts import AnyConst, AnySeq
 from amaranth.hdl import Assert, Assume, Fragment
 
 from ecg_alq.hw.fetch import LATENCY, WindowFetch
@@ -43,7 +44,8 @@ def fetch_proof(simd: int, act_bits: int, rows: int, depth: int = 7) -> Proof:
         bank = Array([memory[r * simd + b] for r in range(rows)])
         addr = Signal.like(dut.addr[b], name=f"addr{b}_q")
         m.d.sync += addr.eq(dut.addr[b])
-        m.d.comb += dut.data[b].eq(Mux(addr < rows, bank[addr], 0))
+        # outside the memory (padding rows): anything, so only the masks can make it 0
+        m.d.comb += dut.data[b].eq(Mux(addr < rows, bank[addr], AnySeq(act_bits)))
     padded = Array(memory + [0])
     for i in range(simd):
         e = dut.element + i

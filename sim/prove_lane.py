@@ -81,7 +81,8 @@ def lane_sum_proof(simd: int, act_width: int, alpha_bits: int, psum_width: int, 
     depth = B_STAGE + extra + 2
     return Proof(_name("sum", params), m, "prove", depth,
                  f"Lane{params}: the running basis sum and the stage-B record of every completed "
-                 f"basis equal the reference's for every input sequence (k-induction, depth "
+                 f"basis equal the reference's for every input sequence whose running basis sums fit "
+                 f"psum_width (k-induction, depth "
                  f"{depth})")
 
 

@@ -39,4 +39,5 @@ def prepare_environment() -> None:
     if flag not in os.environ.get("MAKEFLAGS", ""):
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
     wrapper = Path(__file__).with_name("verilator_objects.py")
-    os.environ.setdefault("OBJCACHE", f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))}")
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))}"
+    os.environ.setdefault("OBJCACHE", command.replace("$", "$$"))  # make expands a $

@@ -42,16 +42,18 @@ def _runtime_source(args: list[str]) -> Path | None:
     return sources[0]
 
 
-def _key(args: list[str], source: Path) -> str:
-    """Hash of the command line without the output name, the source and the compiler binary."""
+def _key(args: list[str], source: Path, compiler: str) -> str:
+    """Hash of the command line (the output's folder aside), the source, the runtime's version
+    header (a Verilator upgrade in place changes it) and the compiler binary."""
     out = args.index("-o") + 1
-    compiler = shutil.which(args[0]) or args[0]
     stat = os.stat(compiler)
     h = hashlib.sha256()
-    for part in args[:out] + args[out + 1:]:
+    for part in args[:out] + [Path(args[out]).name] + args[out + 1:]:
         h.update(part.encode() + b"\0")
     h.update(f"{os.path.realpath(compiler)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     h.update(source.read_bytes())
+    version = source.parent / "verilated_config.h"
+    h.update(version.read_bytes() if version.is_file() else b"")
     return h.hexdigest()[:32]
 
 
@@ -66,22 +68,29 @@ def _only_installed_headers(dep: Path) -> bool:
 
 def _copy_atomically(src: Path, dst: Path) -> None:
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def compile_cached(args: list[str]) -> int:
     """Run the compiler command ``args``, from the cache when it compiles a runtime file."""
     source = None if os.environ.get(OFF_ENV) == "off" else _runtime_source(args)
-    if source is None:
+    compiler = shutil.which(args[0]) if args else None
+    if source is None or compiler is None:  # not ours to cache: the command runs as it is
         return subprocess.call(args)
     obj = Path(args[args.index("-o") + 1])
     dep = obj.with_suffix(".d")
-    entry = cache_folder() / _key(args, source)
+    entry = cache_folder() / _key(args, source, compiler)
     if (entry / "object.o").is_file():
-        _copy_atomically(entry / "object.o", obj)
-        _copy_atomically(entry / "depend.d", dep)
-        return 0
+        try:
+            _copy_atomically(entry / "depend.d", dep)
+            _copy_atomically(entry / "object.o", obj)
+            return 0
+        except OSError:
+            pass  # a damaged entry: compile
     code = subprocess.call(args)
     if code == 0 and _only_installed_headers(dep):
         try:

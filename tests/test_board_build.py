@@ -98,7 +98,25 @@ def test_a_build_that_misses_timing_says_so_and_can_be_relaxed_below_its_fmax(sm
     missed = dict(s, clock_mhz=200.0, fmax_mhz=s["attempts"][0]["fmax_mhz"])
     with pytest.raises(BuildFailed, match=r"misses timing: Fmax [\d.]+ MHz < 200.0 MHz") as exc:
         _check_fit_and_timing("ulx3s", board("ulx3s"), missed, tmp_path)
-    assert exc.value.fits and exc.value.report is missed
+    assert exc.value.fits
+
+
+def test_without_relax_the_last_missed_clock_is_raised(small_model, tmp_path, monkeypatch):
+    """``relax=False``: every seed is tried, then the last miss is raised as it was (the
+    placements are stood in for: a real miss is built above)."""
+    from ecg_alq.boards import build as B
+
+    tried = []
+
+    def missing(board_name, model_path, params, out, clock_mhz=None, seed=1, **_):
+        tried.append(seed)
+        raise BuildFailed(f"miss {seed}", fits=True,
+                          report={"clock_mhz": clock_mhz, "fmax_mhz": 50.0 + seed, "seconds": 1})
+    monkeypatch.setattr(B, "build", missing)
+    with pytest.raises(BuildFailed, match="miss 3"):
+        build_closing_timing("ulx3s", small_model, HwParams(), tmp_path, clock_mhz=200,
+                             seeds=(1, 2, 3), relax=False, log=lambda *_: None)
+    assert tried == [1, 2, 3]
 
 
 def test_spram_style_needs_an_ice40(small_model, tmp_path):

@@ -96,15 +96,16 @@ def test_host_client_against_the_link_in_verilator(frags, small_model, tmp_path)
     run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_serves_the_host_client")
 
 
-def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, small_model, tmp_path):
-    """The iCEBreaker's configuration: sign bits in SPRAM, loaded by the host (LOAD)."""
-    model = load(small_model)
+def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
+    """The iCEBreaker's configuration: sign bits in SPRAM, loaded by the host (LOAD). The
+    shipped model: its 6,000 sign rows take row numbers and counts beyond one byte."""
+    model = load(default_model_path())
     params = HwParams(pe=2, simd=8, memory="spram")
     clock_hz, divisor, timeout = 12_000_000, 8, 30_000
-    mid = P.model_id(small_model)
+    mid = P.model_id(default_model_path())
     top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid)
     np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
-    cfg = {"model": str(small_model), "fragments": str(tmp_path / "x.npy"),
+    cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
            "clock_hz": clock_hz, "timeout_cycles": timeout, "sign_rows": top.accel.layout.sign_depth,
            "expected_cycles": network_cycles(plan_network(model, params)).total,

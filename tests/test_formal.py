@@ -59,7 +59,7 @@ def test_classifier_argmax_and_words_are_proven(params, tmp_path):
 
 def test_uart_round_trips_back_to_back_bytes(tmp_path):
     """The link's fastest setting, 4 cycles per bit, two bytes back to back (34 s; 5 cycles per
-    bit takes 71 s and is left to the benchmark of the proofs)."""
+    bit passes in 71 s and is left out of the suite)."""
     from ecg_alq.sim.prove_uart import uart_proof
 
     result = prove(uart_proof(4), tmp_path)

@@ -78,10 +78,22 @@ def test_a_failed_compilation_fails_and_stores_nothing(setup):
     assert not vo.cache_folder().exists() or not any(vo.cache_folder().iterdir())
 
 
+def test_a_damaged_entry_is_compiled_again(setup):
+    include, build, cxx, log = setup
+    assert _compile(cxx, include / "rt.cpp", "rt.o") == 0
+    for entry in vo.cache_folder().iterdir():
+        (entry / "depend.d").unlink()
+    assert _compile(cxx, include / "rt.cpp", "rt.o") == 0
+    assert len(log.read_text().splitlines()) == 2 and (build / "rt.o").exists()
+
+
 def test_verilator_builds_use_the_wrapper(monkeypatch):
     from ecg_alq.verilator import prepare_environment
 
-    monkeypatch.delenv("OBJCACHE", raising=False)
+    for name in ("PATH", "MAKEFLAGS"):  # restored after the test
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    monkeypatch.setenv("OBJCACHE", "")
+    monkeypatch.delenv("OBJCACHE")
     prepare_environment()
     assert "verilator_objects.py" in os.environ["OBJCACHE"]
     out = subprocess.run([sys.executable, vo.__file__, "true"], capture_output=True)
