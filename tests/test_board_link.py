@@ -97,15 +97,21 @@ def test_host_client_against_the_link_in_verilator(frags, small_model, tmp_path)
 
 
 def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
-    """The iCEBreaker's configuration: sign bits in SPRAM, loaded by the host (LOAD). The
-    shipped model: its 6,000 sign rows take row numbers and counts beyond one byte."""
-    model = load(default_model_path())
+    """The iCEBreaker's configuration: sign bits in SPRAM, loaded by the host (LOAD). A small
+    model whose 432 sign rows take row numbers beyond one byte, with little to compute."""
+    from ecg_alq.intmodel import save
+
+    model = random_model([conv(4, 16, stride=8, padding=4, pool_kernel=8, pool_stride=8),
+                          conv(24, 5, stride=2, padding=2, pool_kernel=4, pool_stride=4),
+                          dense(17)], input_length=P.SAMPLES, seed=3)
+    save(model, tmp_path / "wide.npz")
     params = HwParams(pe=2, simd=8, memory="spram")
     clock_hz, divisor, timeout = 12_000_000, 8, 30_000
-    mid = P.model_id(default_model_path())
+    mid = P.model_id(tmp_path / "wide.npz")
     top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid)
+    assert top.accel.layout.sign_depth > 256
     np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
-    cfg = {"model": str(default_model_path()), "fragments": str(tmp_path / "x.npy"),
+    cfg = {"model": str(tmp_path / "wide.npz"), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "pe": params.pe, "simd": params.simd,
            "clock_hz": clock_hz, "timeout_cycles": timeout, "sign_rows": top.accel.layout.sign_depth,
            "expected_cycles": network_cycles(plan_network(model, params)).total,
