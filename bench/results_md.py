@@ -405,6 +405,24 @@ def rtl_section(res: dict) -> list[str]:
     return lines + [""]
 
 
+def verification_section(res: dict) -> list[str]:
+    """The second simulator (and, as they come, gate-level netlists) on the shipped model."""
+    ic = res["icarus"]
+    p = ic["parameters"]
+    return ["## Accelerator RTL in a second simulator (Icarus Verilog)", "",
+            f"Command: `{res['command']}` (model `{res['model']}`, pe {p['pe']}, simd {p['simd']}; "
+            f"Icarus in SystemVerilog mode, `{ic['mode']}`; {res['machine']}). The same cocotb "
+            "testbench as in Verilator compares every fragment's integer logits and class with "
+            "the golden model and its cycles with the cycle model; one fragment of every class "
+            "first, the rest spread over the data set.", "",
+            "| fragments | logit mismatches | class mismatches | cycles | cycle model | wall time |",
+            "|---|---|---|---|---|---|",
+            f"| {ic['fragments']} of {ic['fragments_requested']} | {ic['logit_mismatches']} | "
+            f"{ic['class_mismatches']} | {', '.join(map(str, ic['cycles']))} | "
+            f"{ic['expected_cycles']} | {ic['seconds_total'] / 60:.1f} min "
+            f"({ic['seconds_per_fragment_median']:.1f} s per fragment, median over chunks) |", ""]
+
+
 def boards_section(res: dict) -> list[str]:
     """Real builds: resources, Fmax and latency per fragment, or the tools' numbers on failure."""
     lines = ["## FPGA builds (yosys + nextpnr + packer, YoWASP wheels)", "",
@@ -651,6 +669,9 @@ def write_results_md() -> Path:
         lines += golden_section(golden)
     if rtl_file.exists():
         lines += rtl_section(json.loads(rtl_file.read_text()))
+    verification_file = RESULTS / "verification.json"
+    if verification_file.exists():
+        lines += verification_section(json.loads(verification_file.read_text()))
     boards_file = RESULTS / "board_builds.json"
     if boards_file.exists():
         lines += boards_section(json.loads(boards_file.read_text()))

@@ -40,14 +40,14 @@ def lint(path: Path) -> dict:
 def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
              check: bool = True) -> dict:
     """Write ``out/ecg_alq_accel.v`` and ``out/summary.json``; returns the summary."""
-    from amaranth.back import verilog
+    from ecg_alq.hw.verilog_text import convert
 
     path = Path(model_path) if model_path else default_model_path()
     model = load(path)
     acc = Accelerator(model, params)
     out = Path(out)
     vpath = out / f"{TOP}.v"
-    text = verilog.convert(acc, name=TOP)
+    text = convert(acc, name=TOP)
     # the pair is replaced as a unit: the old summary goes first, so that an interruption leaves
     # the old pair, or a Verilog file without a summary, never a summary of other Verilog
     (out / "summary.json").unlink(missing_ok=True)

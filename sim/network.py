@@ -40,7 +40,8 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     Options of the testbench: ``idle``, ``backpressure``, ``seed``, ``reset_after``, ``waves``,
     ``layer_check`` (how many fragments, from the first, are compared layer by layer: each
     layer's output buffer against the golden model's, naming the first that differs),
-    ``golden_model`` (compare with another model file than the one the hardware was built from).
+    ``golden_model`` (compare with another model file than the one the hardware was built from),
+    ``simulator`` ("verilator", the default, or "icarus").
     The testbench asserts integer logits, class and cycles against the golden and cycle models
     (:class:`~ecg_alq.sim.runner.SimulationFailed` otherwise; ``work/report.json`` still holds
     every fragment's result). ``build_dir`` (default ``work/sim``) can be shared by runs of the
@@ -52,6 +53,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     save(model, work / "model.npz")
     np.save(work / "x.npy", x)
     waves = bool(options.pop("waves", False))
+    simulator = options.pop("simulator", "verilator")
     acc = Accelerator(model, params)
     expected = network_cycles(acc.layout.plan).total
     cfg = {"model": str(work / "model.npz"), "fragments": str(work / "x.npy"),
@@ -61,7 +63,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
            "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []} | options
     t0 = time.perf_counter()
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
-        waves=waves)
+        waves=waves, simulator=simulator)
     return {"fragments": json.loads((work / "report.json").read_text()),
             "expected_cycles": expected, "seconds": time.perf_counter() - t0}
 
@@ -113,32 +115,35 @@ def _banks(layout) -> dict[str, list[str]]:
 def design_key(model: IntModel, params: HwParams) -> str:
     """SHA-256 of the accelerator's Verilog (without source locations): a finished chunk of
     :func:`simulate_chunks` is reused only for the same RTL and the same fragments."""
-    from amaranth.back import verilog
+    from ecg_alq.hw.verilog_text import convert
 
     acc = Accelerator(model, params)
-    text = verilog.convert(acc, name="accel", emit_src=False)
+    text = convert(acc, name="accel", emit_src=False)
     if acc.layout.loadable_signs:  # the sign bits are loaded at run time, not in the Verilog
         text += "\n".join(map(str, acc.layout.sign_rows()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def simulate_chunk(model: IntModel, params: HwParams, x: np.ndarray, rows, work: Path,
-                   build_dir: Path, key: str) -> dict:
-    """Simulate the fragments ``x[rows]`` without idle cycles or back-pressure, or read back
-    ``work/chunk.json`` when it holds the same rows simulated on the same RTL (``key``, from
-    :func:`design_key`). Returns ``{"rows", "report", "failure", "seconds", "design"}``; every
-    report entry also names its ``row``. A failing testbench is recorded, not raised."""
+                   build_dir: Path, key: str, simulator: str = "verilator") -> dict:
+    """Simulate the fragments ``x[rows]`` in ``simulator`` without idle cycles or back-pressure,
+    or read back ``work/chunk.json`` when it holds the same rows simulated on the same RTL
+    (``key``, from :func:`design_key`) in the same simulator. Returns ``{"rows", "report",
+    "failure", "seconds", "design", "simulator"}``; every report entry also names its ``row``. A
+    failing testbench is recorded, not raised."""
     done = Path(work) / "chunk.json"
     rows = [int(r) for r in rows]
     if done.exists():
         old = json.loads(done.read_text())
-        if old.get("design") == key and old.get("rows") == rows and not old.get("failure"):
+        if (old.get("design") == key and old.get("rows") == rows and not old.get("failure")
+                and old.get("simulator", "verilator") == simulator):
             return old  # a failed chunk is simulated again
     report_path = Path(work) / "report.json"
     report_path.unlink(missing_ok=True)  # an earlier run's, perhaps of another design
     t0 = time.perf_counter()
     try:
-        simulate(model, params, x[rows], work, build_dir=build_dir, idle=0.0, backpressure=0.0)
+        simulate(model, params, x[rows], work, build_dir=build_dir, idle=0.0, backpressure=0.0,
+                 simulator=simulator)
         failure = None
     except SimulationFailed as exc:
         failure = str(exc)
@@ -146,16 +151,16 @@ def simulate_chunk(model: IntModel, params: HwParams, x: np.ndarray, rows, work:
     for r in report:
         r["row"] = rows[r["index"]]
     result = {"rows": rows, "report": report, "failure": failure,
-              "seconds": time.perf_counter() - t0, "design": key}
+              "seconds": time.perf_counter() - t0, "design": key, "simulator": simulator}
     atomic.write_json(done, result)
     return result
 
 
 def simulate_chunks(model: IntModel, params: HwParams, x: np.ndarray, rows, work: str | Path,
                     chunk: int = 25, build_dir: str | Path | None = None,
-                    progress=print) -> list[dict]:
-    """Simulate ``x[rows]`` in chunks of ``chunk`` fragments (``work/chunk-K``, one shared
-    Verilator build in ``build_dir``, default ``work/build``), resumable per chunk
+                    progress=print, simulator: str = "verilator") -> list[dict]:
+    """Simulate ``x[rows]`` in ``simulator`` in chunks of ``chunk`` fragments (``work/chunk-K``,
+    one shared build in ``build_dir``, default ``work/build``), resumable per chunk
     (:func:`simulate_chunk`); ``progress`` gets one line per chunk. Returns the chunk results."""
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
@@ -165,11 +170,11 @@ def simulate_chunks(model: IntModel, params: HwParams, x: np.ndarray, rows, work
     results = []
     for k, start in enumerate(range(0, len(rows), chunk)):
         res = simulate_chunk(model, params, x, rows[start: start + chunk], work / f"chunk-{k}",
-                             Path(build_dir) if build_dir else work / "build", key)
+                             Path(build_dir) if build_dir else work / "build", key, simulator)
         results.append(res)
         done = sum(len(c["rows"]) for c in results)
         bad = mismatches(res["report"])
-        progress(f"RTL simulation: {done}/{len(rows)} fragments, chunk {k}: {bad} mismatch(es), "
+        progress(f"RTL simulation ({simulator}): {done}/{len(rows)} fragments, chunk {k}: {bad} mismatch(es), "
                  f"{res['seconds']:.0f} s" + (f"; FAILED: {res['failure']}" if res["failure"]
                                               else ""))
     return results

@@ -26,7 +26,7 @@ from ecg_alq.intmodel.golden import GoldenModel
 from ecg_alq.intmodel.spec import ADC_MAX
 from ecg_alq.sim.runner import config
 from ecg_alq.sim.bench import CLOCK_NS, Bench
-from ecg_alq.sim.tb_network import (INPUTS, banks_of, load_signs, read_buffer, receive, reset,
+from ecg_alq.sim.tb_network import (banks_of, inputs_of, load_signs, read_buffer, receive, reset,
                                      send)
 
 
@@ -79,7 +79,7 @@ async def every_layer_matches_golden(dut):
     model = golden.model
     fragment = np.load(cfg["fragment"]).reshape(1, -1)
     dump = golden.trace(fragment)
-    await Bench(dut, INPUTS + ("first_layer",)).start()
+    await Bench(dut, inputs_of(dut)).start()
     await load_signs(dut, cfg.get("sign_rows"))
     results = []
     for k, layer in enumerate(model.layers):

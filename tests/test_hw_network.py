@@ -14,6 +14,7 @@ from ecg_alq.intmodel import load
 from ecg_alq.intmodel.shipped import default_model_path
 from ecg_alq.intmodel.synthetic import conv, dense, random_fragments, random_model
 from ecg_alq.sim.network import simulate, simulate_layers, spread_rows
+from ecg_alq.sim.runner import icarus_installed
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def _empty_layer(model, k: int):
 
 
 SMALL = {
-    # name: (geometry, input length, pe, simd, act bits, empty share)
+    # name: (geometry, input length, pe, simd, act bits, empty share[, memory style])
     "simd1-pe1": ([conv(3, 4, stride=2, padding=1, pool_kernel=2, pool_stride=2), dense(3)],
                   30, 1, 1, 8, 0.2),
     "odd-sizes": ([conv(5, 7, stride=2, padding=3, pool_kernel=3, pool_stride=2),
@@ -44,17 +45,24 @@ SMALL = {
     # more classes than 5 bits can index: class ids and indices widen with the model
     "40-classes": ([conv(3, 4, stride=2, padding=1, pool_kernel=2, pool_stride=2), dense(40)],
                    30, 2, 4, 8, 0.0),
+    # sign bits in SPRAM, written through the load port before the first fragment
+    "loaded-signs": ([conv(4, 5, stride=2, padding=2, pool_kernel=2, pool_stride=2),
+                      conv(3, 3, padding=1), dense(5)], 40, 3, 5, 8, 0.1, "spram"),
 }
 
 
+@pytest.mark.parametrize("simulator", ["verilator", pytest.param("icarus", marks=pytest.mark.skipif(
+    not icarus_installed(), reason="Icarus Verilog is not installed (make icarus)"))])
 @pytest.mark.parametrize("name", list(SMALL))
-def test_small_models_in_verilator(tmp_path, name):
-    geometry, length, pe, simd, act_bits, empty = SMALL[name]
+def test_small_models_in_both_simulators(tmp_path, name, simulator):
+    """Logits, class, cycles and the layer-by-layer check; Icarus in SystemVerilog mode."""
+    geometry, length, pe, simd, act_bits, empty, *memory = SMALL[name]
     model = random_model(geometry, input_length=length, seed=len(name), act_bits=act_bits,
                          alpha_bits=act_bits, empty_groups=empty)
     x = random_fragments(3, length, seed=1)
-    result = simulate(model, HwParams(pe=pe, simd=simd,
-                                      alpha_mult="shiftadd" if pe % 2 else "dsp"), x, tmp_path)
+    result = simulate(model, HwParams(pe=pe, simd=simd, memory=(memory or ["auto"])[0],
+                                      alpha_mult="shiftadd" if pe % 2 else "dsp"), x, tmp_path,
+                      simulator=simulator)
     assert len(result["fragments"]) == 3
 
 
