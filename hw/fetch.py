@@ -73,7 +73,9 @@ class WindowFetch(Checked):
         m = Module()
         S = self.simd
         for b in range(S):
-            m.d.comb += self.addr[b].eq(self.row + (b < self.off))
+            # off < 2 ** len(off): for the largest b the comparison would be constant
+            carry = (b < self.off) if b < (1 << len(self.off)) - 1 else 0
+            m.d.comb += self.addr[b].eq(self.row + carry)
         # masks: the chunk's position registered in the issue cycle, the masks computed from it
         # in cycle n + 1 (two carry chains: kept away from the sequencer's logic)
         d_off = Signal(range(S))
