@@ -420,7 +420,32 @@ def verification_section(res: dict) -> list[str]:
             f"| {ic['fragments']} of {ic['fragments_requested']} | {ic['logit_mismatches']} | "
             f"{ic['class_mismatches']} | {', '.join(map(str, ic['cycles']))} | "
             f"{ic['expected_cycles']} | {ic['seconds_total'] / 60:.1f} min "
-            f"({ic['seconds_per_fragment_median']:.1f} s per fragment, median over chunks) |", ""]
+            f"({ic['seconds_per_fragment_median']:.1f} s per fragment, median over chunks) |", ""
+            ] + netlist_lines(res.get("netlists", []))
+
+
+def netlist_lines(netlists: list[dict]) -> list[str]:
+    """The gate-level netlists of the boards (``ecg-alq sim --netlist``)."""
+    if not netlists:
+        return []
+    lines = ["### Gate-level netlists of the boards (Verilator, yosys' cell models)", "",
+             "The accelerator synthesized by yosys for the board's FPGA family (the board build's "
+             "synthesis), simulated with the cell models; logits and class against the golden "
+             "model, cycles against the cycle model.", "",
+             "| board | pe x simd, memory | fragments | bit-exact | cycles | cycle model | "
+             "wall time |", "|---|---|---|---|---|---|---|"]
+    for nl in netlists:
+        p = nl["parameters"]
+        what = f"{p['pe']} x {p['simd']}, {p['memory']}"
+        if nl.get("not_simulated"):
+            lines.append(f"| {nl['board']} | {what} | not simulated: {nl['not_simulated']} | | | "
+                         f"{nl['expected_cycles']} | |")
+            continue
+        lines.append(f"| {nl['board']} | {what} | {nl['fragments']} | "
+                     f"{'yes' if nl['bit_exact'] else 'NO: ' + str(nl.get('failure'))} | "
+                     f"{', '.join(map(str, nl['cycles']))} | {nl['expected_cycles']} | "
+                     f"{nl['seconds'] / 60:.1f} min |")
+    return lines + [""]
 
 
 def boards_section(res: dict) -> list[str]:

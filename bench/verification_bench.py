@@ -1,7 +1,8 @@
 """The verification benchmark (issue 18): the shipped model's accelerator in the second simulator,
-Icarus Verilog in SystemVerilog mode (``-g2012``, through cocotb), on real fragments.
+Icarus Verilog in SystemVerilog mode (``-g2012``, through cocotb), and as gate-level netlists of
+the boards, on real fragments.
 
-    .venv/bin/python bench/verification_bench.py [--icarus 20] [--chunk 5]
+    .venv/bin/python bench/verification_bench.py [--icarus 20] [--netlist 5] [--chunk 5]
 
 ``--icarus N`` fragments (one of every class first, then spread over the data set) stream through
 the default configuration's RTL in Icarus, in chunks of ``--chunk`` (resumable: a finished chunk
@@ -10,12 +11,17 @@ testbench compares every fragment's logits and class with the golden model and i
 the cycle model. The Verilator figures of the same RTL are the RTL benchmark's
 (``bench/rtl_bench.py``); the wall times of both are reported for comparison.
 
+``--netlist N`` fragments through each board's gate-level netlist (``ecg-alq sim --netlist``;
+the board's default hardware parameters; :mod:`ecg_alq.sim.netlist`) in Verilator, resumable
+per board; a board whose netlist cannot be simulated is reported with the reason.
+
 Writes ``bench/results/verification.json`` and regenerates ``docs/RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import sys
@@ -28,6 +34,7 @@ from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.plan import plan_network
 from ecg_alq.intmodel import load
 from ecg_alq.intmodel.shipped import default_model_path
+from ecg_alq.errors import EcgAlqError
 from ecg_alq.sim.network import bit_exact_summary, simulate_chunks, spread_rows
 from ecg_alq.sim.runner import check_simulator
 
@@ -52,9 +59,47 @@ def icarus_run(n: int, chunk: int, runs: Path, data: str | None) -> dict:
                 c["seconds"] / max(1, len(c["report"])) for c in chunks)}
 
 
+def netlist_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
+    """The shipped model on ``n`` spread fragments through ``board_name``'s gate-level netlist
+    (resumable: ``runs/netlist-<board>/result.json``)."""
+    import time
+
+    from ecg_alq.boards.top import board
+    from ecg_alq.sim.network import mismatches, simulate_or_report
+
+    spec = board(board_name)
+    model, frags, params = load(default_model_path()), load_fragments(data), spec.default_params
+    rows = [int(r) for r in spread_rows(frags.label, n)]
+    work = runs / f"netlist-{board_name}"
+    done = work / "result.json"
+    if done.exists():
+        old = json.loads(done.read_text())
+        if old.get("rows") == rows and old.get("parameters") == params.to_dict():
+            return old
+    out = {"board": board_name, "family": spec.family, "parameters": params.to_dict(),
+           "rows": rows, "expected_cycles": network_cycles(plan_network(model, params)).total}
+    t0 = time.perf_counter()
+    try:
+        res, failure = simulate_or_report(model, params, frags.x[rows], work,
+                                          netlist=spec.family, idle=0.0, backpressure=0.0)
+        reps = res["fragments"]
+        out |= {"fragments": len(reps), "failure": failure, "mismatches": mismatches(reps),
+                "bit_exact": failure is None and len(reps) == n,
+                "cycles": sorted({r["cycles"] for r in reps}),
+                "classes_as_labelled": sum(int(r["class"]) == int(frags.label[rows[r["index"]]])
+                                           + 1 for r in reps)}
+    except EcgAlqError as exc:
+        out |= {"fragments": 0, "bit_exact": None, "not_simulated": str(exc)}
+    out["seconds"] = time.perf_counter() - t0
+    atomic.write_json(done, out)
+    print(f"{board_name} netlist: {out}", flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--icarus", type=int, default=20, help="fragments simulated in Icarus")
+    p.add_argument("--netlist", type=int, default=5, help="fragments per board's netlist")
     p.add_argument("--chunk", type=int, default=5)
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "verification")
     p.add_argument("--data", default=None)
@@ -64,6 +109,8 @@ def main(argv=None) -> int:
     path = default_model_path()
     out = {"command": COMMAND, "model": str(path.relative_to(REPO)) if path.is_relative_to(REPO)
            else str(path), "machine": platform.machine(),
+           "netlists": [netlist_run(b, args.netlist, args.runs, args.data)
+                        for b in ("icebreaker", "ulx3s")],
            "icarus": icarus_run(args.icarus, args.chunk, args.runs, args.data)}
     atomic.write_json(BENCH / "results" / "verification.json", out)
     from results_md import write_results_md  # bench/ is the script's folder

@@ -41,7 +41,9 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     ``layer_check`` (how many fragments, from the first, are compared layer by layer: each
     layer's output buffer against the golden model's, naming the first that differs),
     ``golden_model`` (compare with another model file than the one the hardware was built from),
-    ``simulator`` ("verilator", the default, or "icarus").
+    ``simulator`` ("verilator", the default, or "icarus"), ``netlist`` (an FPGA family, "ice40"
+    or "ecp5": simulate the accelerator as yosys synthesizes it for that family, with the cell
+    models, instead of the RTL; :mod:`ecg_alq.sim.netlist`; no layer-by-layer check there).
     The testbench asserts integer logits, class and cycles against the golden and cycle models
     (:class:`~ecg_alq.sim.runner.SimulationFailed` otherwise; ``work/report.json`` still holds
     every fragment's result). ``build_dir`` (default ``work/sim``) can be shared by runs of the
@@ -54,6 +56,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     np.save(work / "x.npy", x)
     waves = bool(options.pop("waves", False))
     simulator = options.pop("simulator", "verilator")
+    family = options.pop("netlist", None)
     acc = Accelerator(model, params)
     expected = network_cycles(acc.layout.plan).total
     cfg = {"model": str(work / "model.npz"), "fragments": str(work / "x.npy"),
@@ -62,8 +65,15 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
            "dst": [c.dst for c in acc.layout.tables.layers], "banks": _banks(acc.layout),
            "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []} | options
     t0 = time.perf_counter()
+    gates = {}
+    if family:
+        from ecg_alq.sim.netlist import cell_models, synthesize
+
+        gates = {"verilog_path": synthesize(acc, family, work / "netlist"),
+                 "libraries": cell_models(family)}
+        cfg |= {"layer_check": 0, "dst": [], "banks": {}}
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
-        waves=waves, simulator=simulator)
+        waves=waves, simulator=simulator, **gates)
     return {"fragments": json.loads((work / "report.json").read_text()),
             "expected_cycles": expected, "seconds": time.perf_counter() - t0}
 

@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 #: modules that build hardware in Verilator or with yosys/nextpnr, or run the flow or the DSE,
 #: and any test that needs a trained model
 SLOW_MODULES = ("test_hw_", "test_board_", "test_flow", "test_dse", "test_crossval",
-                "test_formal")
+                "test_formal", "test_netlist", "test_second_simulator")
 SLOW_FIXTURES = {"trained_model", "quantized_run", "small_model"}
 
 
@@ -32,7 +32,8 @@ def pytest_configure(config):
 LONGEST = ("test_a_build_that_misses_timing_says_so_and_can_be_relaxed_below_its_fmax",
            "test_ctrl_c_twice_stops_a_real_sweep_then_it_resumes",
            "test_small_sweep_on_a_two_worker_dask_cluster_then_from_cache",
-           "test_host_client_against_the_link_in_verilator")
+           "test_host_client_against_the_link_in_verilator",
+           "test_ice40_netlist_of_a_small_model_is_bit_exact")
 
 
 def pytest_collection_modifyitems(config, items):

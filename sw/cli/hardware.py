@@ -33,11 +33,20 @@ def cmd_sim(args) -> int:
     path = args.model or default_model_path()
     frags = load_fragments(args.data)
     rows = spread_rows(frags.label, min(args.fragments, len(frags.label)))
+    params, gates, what = hw_params(args), {}, "RTL"
+    if args.netlist:
+        from ecg_alq.boards.top import board
+
+        spec = board(args.netlist)
+        params, gates = hw_params(args, spec.default_params), {"netlist": spec.family}
+        what = f"{args.netlist} netlist ({spec.family} cells)"
     print(f"simulating {len(rows)} fragment(s) of {len(set(frags.label[rows]))} classes on the "
-          f"accelerator of {path} (Verilator)")
-    result, failed = simulate_or_report(load(path), hw_params(args), frags.x[rows], out,
+          f"{what} of the accelerator of {path}, pe {params.pe} x simd {params.simd} "
+          f"({args.simulator})")
+    result, failed = simulate_or_report(load(path), params, frags.x[rows], out,
                                         waves=args.waves, idle=args.idle,
-                                        backpressure=args.backpressure)
+                                        backpressure=args.backpressure,
+                                        simulator=args.simulator, **gates)
     reps = result["fragments"]
     bad = [r for r in reps if not (r["logits_match"] and r["class_match"])]
     cycles = sorted({r["cycles"] for r in reps})
@@ -115,6 +124,12 @@ def _configure_sim(p) -> None:
                    help="probability that the output is not ready")
     p.add_argument("--waves", action="store_true",
                    help="write a waveform (FST with Debian's liblz4-dev installed, else VCD)")
+    p.add_argument("--simulator", default="verilator", choices=["verilator", "icarus"],
+                   help="Verilator (default) or Icarus Verilog in SystemVerilog mode")
+    p.add_argument("--netlist", metavar="BOARD", choices=["icebreaker", "ulx3s"],
+                   help="simulate the gate-level netlist yosys synthesizes for this board (its "
+                   "FPGA family's cells and cell models; the board's default hardware parameters "
+                   "unless given) instead of the RTL")
     p.add_argument("--out", default=str(DEFAULT_RUNS / "sim"), help="work folder")
     add_data(p)
     p.set_defaults(func=cmd_sim)
@@ -162,8 +177,8 @@ def _configure_dse(p) -> None:
 
 COMMANDS = {
     "hw": Command("hardware generators", _configure_hw),
-    "sim": Command("run real fragments through the RTL (Verilator) and compare with the golden "
-                   "model", _configure_sim),
+    "sim": Command("run real fragments through the RTL or a board's gate-level netlist "
+                   "(Verilator or Icarus) and compare with the golden model", _configure_sim),
     "build": Command("bitstream for a board (yosys + nextpnr + packer) and report",
                      _configure_build),
     "dse": Command("design-space exploration with real place and route (cached, resumable, "

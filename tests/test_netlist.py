@@ -1,0 +1,44 @@
+"""Gate-level simulation (``sim/netlist.py``): the accelerator as yosys synthesizes it for the
+iCEBreaker's iCE40 (LUTs, carries, flip-flops, block RAM, SPRAM, DSP) simulated with yosys' cell
+models against the golden model and the cycle model; the ECP5 multiplier model this project adds;
+a netlist with a cell that has no model is refused."""
+
+
+import pytest
+
+from ecg_alq.errors import EcgAlqError
+from ecg_alq.hw.params import HwParams
+from ecg_alq.intmodel.synthetic import conv, dense, random_fragments, random_model
+from ecg_alq.sim.netlist import CELLS, check_modelled
+from ecg_alq.sim.network import simulate
+
+
+def test_ice40_netlist_of_a_small_model_is_bit_exact(tmp_path):
+    """pe 3 x simd 4 with sign bits in SPRAM (loaded through the port), the other memories in
+    block RAM, alpha products on the DSP: logits, class and cycles as the golden and cycle
+    models (the testbench asserts them)."""
+    model = random_model([conv(4, 5, stride=2, padding=2, pool_kernel=2, pool_stride=2),
+                          conv(3, 3, padding=1), dense(5)], input_length=40, seed=2)
+    x = random_fragments(2, 40, seed=1)
+    result = simulate(model, HwParams(pe=3, simd=4, memory="spram"), x, tmp_path, netlist="ice40")
+    assert len(result["fragments"]) == 2
+    cells = (tmp_path / "netlist" / "netlist.v").read_text()
+    assert all(f"\n  {c} " in cells for c in ("SB_SPRAM256KA", "SB_RAM40_4K", "SB_MAC16", "SB_LUT4"))
+
+
+def test_a_netlist_with_an_unmodelled_cell_is_refused(tmp_path):
+    netlist = tmp_path / "netlist.v"
+    netlist.write_text("module accel(clk);\n  input clk;\n  DP16KD #(\n  ) ram (\n  );\nendmodule\n")
+    with pytest.raises(EcgAlqError, match="DP16KD .block RAM., of which yosys ships only a "):
+        check_modelled(netlist, "ecp5")
+    check_modelled(netlist, "ice40")  # not an iCE40 cell: nothing to refuse
+
+
+@pytest.mark.parametrize("signed", [(1, 1), (0, 0), (1, 0)])
+def test_the_ecp5_multiplier_model_multiplies(tmp_path, signed):
+    """``sim/cells/ecp5_mult18x18d.v`` against Python integers: both ends of the range, each
+    operand signed or not, as SIGNEDA / SIGNEDB say."""
+    from ecg_alq.sim.runner import run
+
+    run(None, "MULT18X18D", "tb_cells", tmp_path, {"signed": list(signed), "seed": sum(signed)},
+        verilog_path=CELLS / "ecp5_mult18x18d.v")
