@@ -407,7 +407,9 @@ def rtl_section(res: dict) -> list[str]:
 
 def verification_section(res: dict) -> list[str]:
     """The second simulator (and, as they come, gate-level netlists) on the shipped model."""
-    ic = res["icarus"]
+    ic = res.get("icarus")
+    if not ic:
+        return netlist_lines(res.get("netlists", []))
     p = ic["parameters"]
     return ["## Accelerator RTL in a second simulator (Icarus Verilog)", "",
             f"Command: `{res['command']}` (model `{res['model']}`, pe {p['pe']}, simd {p['simd']}; "

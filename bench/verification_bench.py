@@ -11,7 +11,7 @@ testbench compares every fragment's logits and class with the golden model and i
 the cycle model. The Verilator figures of the same RTL are the RTL benchmark's
 (``bench/rtl_bench.py``); the wall times of both are reported for comparison.
 
-``--netlist N`` fragments through each board's gate-level netlist (``ecg-alq sim --netlist``;
+``0`` for either keeps its last figures in the results file. ``--netlist N`` fragments through each board's gate-level netlist (``ecg-alq sim --netlist``;
 the board's default hardware parameters; :mod:`ecg_alq.sim.netlist`) in Verilator, resumable
 per board; a board whose netlist cannot be simulated is reported with the reason.
 
@@ -104,15 +104,19 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "verification")
     p.add_argument("--data", default=None)
     args = p.parse_args(argv)
-    if args.icarus < 1:
-        p.error(f"--icarus must be at least 1, got {args.icarus}")
+    if args.icarus < 0 or args.netlist < 0:
+        p.error("--icarus and --netlist take a number of fragments (0: keep the last figures)")
     path = default_model_path()
-    out = {"command": COMMAND, "model": str(path.relative_to(REPO)) if path.is_relative_to(REPO)
-           else str(path), "machine": platform.machine(),
-           "netlists": [netlist_run(b, args.netlist, args.runs, args.data)
-                        for b in ("icebreaker", "ulx3s")],
-           "icarus": icarus_run(args.icarus, args.chunk, args.runs, args.data)}
-    atomic.write_json(BENCH / "results" / "verification.json", out)
+    target = BENCH / "results" / "verification.json"
+    out = json.loads(target.read_text()) if target.exists() else {}
+    out |= {"command": COMMAND, "model": str(path.relative_to(REPO))
+            if path.is_relative_to(REPO) else str(path), "machine": platform.machine()}
+    if args.netlist:
+        out["netlists"] = [netlist_run(b, args.netlist, args.runs, args.data)
+                           for b in ("icebreaker", "ulx3s")]
+    if args.icarus:
+        out["icarus"] = icarus_run(args.icarus, args.chunk, args.runs, args.data)
+    atomic.write_json(target, out)
     from results_md import write_results_md  # bench/ is the script's folder
 
     write_results_md()
