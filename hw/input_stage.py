@@ -14,7 +14,7 @@ the fetch path of every first-layer chunk.
 
 Timing (all counted from the cycle after the last sample was accepted, ``computing``)::
 
-    MEAN   MEAN_CYCLES   the restoring divider
+    MEAN   mean_cycles   the restoring divider (one cycle per bit of the sum, plus one)
     PREP   length        sample n read (address in cycle c, data in c + 1, preprocessed and
                          registered, written in c + 2)
     TAIL   TAIL_CYCLES   the last two writes; ``done`` with the last one
@@ -40,14 +40,23 @@ from ecg_alq.hw.writer import write_layout
 from ecg_alq.intmodel.spec import ADC_BITS, rshift
 
 RAW_BITS = ADC_BITS  #: raw input samples (the contract's ADC width)
-MEAN_CYCLES = 24  #: the restoring divider of the mean (23 quotient bits + 1)
-SUM_BITS = MEAN_CYCLES - 1  #: sum of a fragment + length / 2 (< 2^23 for up to 4096 samples)
 TAIL_CYCLES = 2  #: after the last read: its data, then its write
+
+
+def sum_bits(length: int) -> int:
+    """Bits of a fragment's sum + length / 2 (at most ``length`` samples of 2^11 - 1): the
+    dividend of the mean, 23 bits for 3600 samples."""
+    return (length * ((1 << RAW_BITS) - 1) + length // 2).bit_length()
+
+
+def mean_cycles(length: int) -> int:
+    """Cycles of the restoring divider of the mean: one per quotient bit, plus one."""
+    return sum_bits(length) + 1
 
 
 def input_cycles(length: int) -> int:
     """Cycles of the input stage from the last accepted sample to the first layer's SETUP."""
-    return MEAN_CYCLES + length + TAIL_CYCLES
+    return mean_cycles(length) + length + TAIL_CYCLES
 
 
 def preprocess(x: int, mean: int, shift: int, act_bits: int) -> int:
@@ -62,8 +71,6 @@ class InputStage(Checked):
         must_be_positive(length=length, simd=simd, act_bits=act_bits, row_width=row_width)
         if not (isinstance(input_shift, int) and input_shift >= 0):
             reject(f"input_shift must be an integer >= 0, got {input_shift!r}")
-        if length * ((1 << RAW_BITS) - 1) + length // 2 >= 1 << SUM_BITS:
-            reject(f"a fragment of {length} samples is too long for the mean divider")
 
     def __init__(self, length: int, simd: int, act_bits: int, input_shift: int,
                  row_width: int, memory_attrs: dict | None = None):
@@ -88,10 +95,10 @@ class InputStage(Checked):
         m.d.comb += [wp.addr.eq(n), rp.addr.eq(n), wp.data.eq(self.in_data),
                      wp.en.eq(self.in_valid & self.in_ready), rp.en.eq(~wp.en)]
 
-        total = Signal(SUM_BITS)
+        total = Signal(sum_bits(L))
         rem = Signal(range(L))
-        div_i = Signal(range(MEAN_CYCLES + 1))
-        dividend = Signal(SUM_BITS)  # sum + length / 2; shifts out, becomes the quotient
+        div_i = Signal(range(mean_cycles(L) + 1))
+        dividend = Signal(sum_bits(L))  # sum + length / 2; shifts out, becomes the quotient
         mean = Signal(RAW_BITS)
 
         # PREP pipeline: address in c; in c + 1 the word is preprocessed and registered
@@ -131,7 +138,7 @@ class InputStage(Checked):
                 m.d.comb += [self.busy.eq(1), self.computing.eq(1)]
                 shifted_rem = Signal(len(rem) + 1)
                 m.d.comb += shifted_rem.eq(Cat(dividend[-1], rem))
-                with m.If(div_i < MEAN_CYCLES - 1):
+                with m.If(div_i < mean_cycles(L) - 1):
                     ge = shifted_rem >= L
                     m.d.sync += [rem.eq(Mux(ge, shifted_rem - L, shifted_rem)),
                                  dividend.eq(Cat(ge, dividend[:-1])), div_i.eq(div_i + 1)]

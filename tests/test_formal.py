@@ -111,3 +111,27 @@ def test_window_fetch_is_proven(params, tmp_path):
     from ecg_alq.sim.prove_fetch import fetch_proof
 
     prove(fetch_proof(*params), tmp_path)
+
+
+# (length, simd, act_bits, input_shift): a 2-sample fragment, even length (the mean's rounding
+# adds 1) and a shift that rounds; the divider has 12 quotient bits here, 23 for 3600 samples
+INPUTS = [(2, 2, 4, 1)]
+
+
+@pytest.mark.parametrize("params", INPUTS, ids=lambda p: f"length{p[0]}")
+def test_input_stage_mean_and_preprocessing_are_proven(params, tmp_path):
+    from ecg_alq.sim.prove_input import input_proof
+
+    result = prove(input_proof(*params), tmp_path)
+    assert result["mode"] == "bmc" and "the mean, every activation" in result["claim"]
+
+
+def test_a_divider_one_step_short_is_caught(tmp_path, monkeypatch):
+    """The mean's restoring divider stops one quotient bit early (its cycle count agrees with
+    the cycle model, its quotient does not): the input proof finds it."""
+    from ecg_alq.hw import input_stage
+    from ecg_alq.sim.prove_input import input_proof
+
+    monkeypatch.setattr(input_stage, "mean_cycles", input_stage.sum_bits)
+    with pytest.raises(ProofFailed, match="failed assertion .*prove_input.py"):
+        prove(input_proof(*INPUTS[0]), tmp_path)
