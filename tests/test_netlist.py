@@ -28,10 +28,24 @@ def test_ice40_netlist_of_a_small_model_is_bit_exact(tmp_path):
 
 def test_a_netlist_with_an_unmodelled_cell_is_refused(tmp_path):
     netlist = tmp_path / "netlist.v"
-    netlist.write_text("module accel(clk);\n  input clk;\n  DP16KD #(\n  ) ram (\n  );\nendmodule\n")
-    with pytest.raises(EcgAlqError, match="DP16KD .block RAM., of which yosys ships only a "):
+    netlist.write_text("module accel(clk);\n  input clk;\n  PDPW16KD #(\n  ) ram (\n  );\nendmodule\n")
+    with pytest.raises(EcgAlqError, match="PDPW16KD .block RAM., of which yosys ships only a "):
         check_modelled(netlist, "ecp5")
     check_modelled(netlist, "ice40")  # not an iCE40 cell: nothing to refuse
+
+
+def test_our_cell_models_replace_yosys_blackboxes(tmp_path):
+    """The ECP5 library: yosys' blackbox of DP16KD (and its attribute) is cut from its
+    cells_sim.v (MULT18X18D is not in it at all), every other module stays, ours follow."""
+    from ecg_alq.sim.netlist import cell_models, yosys_share
+
+    lib = cell_models("ecp5", tmp_path)
+    original = (yosys_share() / "ecp5" / "cells_sim.v").read_text()
+    text = lib["libraries"][0].read_text()
+    assert "module DP16KD(" in original and "module DP16KD(" not in text
+    assert text.count("\nmodule ") == original.count("\nmodule ") - 1
+    assert original.count("(* blackbox *)") - text.count("(* blackbox *)") == 1
+    assert [p.name for p in lib["libraries"][1:]] == ["ecp5_mult18x18d.v", "ecp5_dp16kd.v"]
 
 
 @pytest.mark.parametrize("signed", [(1, 1), (0, 0), (1, 0)])
