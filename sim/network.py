@@ -66,11 +66,15 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
            "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []} | options
     t0 = time.perf_counter()
     gates = {}
+    if family and simulator != "verilator":
+        raise EcgAlqError("gate-level netlists are simulated in Verilator only: yosys' cell "
+                          "libraries do not build in Icarus' SystemVerilog mode")
     if family:
-        from ecg_alq.sim.netlist import cell_models, synthesize
+        from ecg_alq.sim.netlist import cell_models, check_modelled, synthesize
 
         gates = {"verilog_path": synthesize(acc, family, work / "netlist"),
                  **cell_models(family, work / "netlist")}
+        check_modelled(gates["verilog_path"], gates["libraries"])
         cfg |= {"layer_check": 0, "dst": [], "banks": {}}
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
         waves=waves, simulator=simulator, **gates)
@@ -137,16 +141,17 @@ def design_key(model: IntModel, params: HwParams) -> str:
 def simulate_chunk(model: IntModel, params: HwParams, x: np.ndarray, rows, work: Path,
                    build_dir: Path, key: str, simulator: str = "verilator") -> dict:
     """Simulate the fragments ``x[rows]`` in ``simulator`` without idle cycles or back-pressure,
-    or read back ``work/chunk.json`` when it holds the same rows simulated on the same RTL
+    or read back ``work/chunk.json`` when it holds the same rows (same data) simulated on the same RTL
     (``key``, from :func:`design_key`) in the same simulator. Returns ``{"rows", "report",
     "failure", "seconds", "design", "simulator"}``; every report entry also names its ``row``. A
     failing testbench is recorded, not raised."""
     done = Path(work) / "chunk.json"
     rows = [int(r) for r in rows]
+    data = hashlib.sha256(np.ascontiguousarray(x[rows]).tobytes()).hexdigest()
     if done.exists():
         old = json.loads(done.read_text())
         if (old.get("design") == key and old.get("rows") == rows and not old.get("failure")
-                and old.get("simulator", "verilator") == simulator):
+                and old.get("simulator", "verilator") == simulator and old.get("data") == data):
             return old  # a failed chunk is simulated again
     report_path = Path(work) / "report.json"
     report_path.unlink(missing_ok=True)  # an earlier run's, perhaps of another design
@@ -161,7 +166,8 @@ def simulate_chunk(model: IntModel, params: HwParams, x: np.ndarray, rows, work:
     for r in report:
         r["row"] = rows[r["index"]]
     result = {"rows": rows, "report": report, "failure": failure,
-              "seconds": time.perf_counter() - t0, "design": key, "simulator": simulator}
+              "seconds": time.perf_counter() - t0, "design": key, "simulator": simulator,
+              "data": data}
     atomic.write_json(done, result)
     return result
 

@@ -106,7 +106,7 @@ def check_simulator(simulator: str) -> None:
         raise EcgAlqError(f"unknown simulator {simulator!r}; choose one of {', '.join(SIMULATORS)}")
     if simulator == "icarus" and not icarus_installed():
         raise EcgAlqError("Icarus Verilog (iverilog, vvp) is not installed; on Debian: "
-                          "apt-get install iverilog (make install does this as root)")
+                          "apt-get install iverilog (make icarus does this as root)")
 
 
 def _first_failure(log: Path) -> str:

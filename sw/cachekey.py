@@ -53,15 +53,24 @@ def _file_code(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
+#: files beside a package's modules that are part of what it does (lint waivers, cell models)
+DATA_SUFFIXES = (".vlt", ".v")
+
+
 def code(*names: str) -> str:
     """SHA-256 of what the named modules and packages (every module of the package's folder)
-    do: their syntax trees without docstrings."""
+    do: their syntax trees without docstrings, and the bytes of the package's data files
+    (:data:`DATA_SUFFIXES`, in its folder and subfolders)."""
     h = hashlib.sha256()
     for name in names:
         file = Path(importlib.import_module(name).__file__)
         files = sorted(file.parent.glob("*.py")) if file.name == "__init__.py" else [file]
         for p in files:
             h.update(f"{name}/{p.name}\0{_file_code(str(p), p.stat().st_mtime_ns)}\n".encode())
+        if file.name == "__init__.py":
+            for p in sorted(q for q in file.parent.rglob("*") if q.suffix in DATA_SUFFIXES):
+                digest = hashlib.sha256(p.read_bytes()).hexdigest()
+                h.update(f"{name}/{p.relative_to(file.parent)}\0{digest}\n".encode())
     return h.hexdigest()
 
 

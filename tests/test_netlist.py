@@ -27,11 +27,17 @@ def test_ice40_netlist_of_a_small_model_is_bit_exact(tmp_path):
 
 
 def test_a_netlist_with_an_unmodelled_cell_is_refused(tmp_path):
+    """A cell the libraries hold only as a blackbox (an iCE40 oscillator here) is named."""
+    from ecg_alq.sim.netlist import cell_models
+
     netlist = tmp_path / "netlist.v"
-    netlist.write_text("module accel(clk);\n  input clk;\n  PDPW16KD #(\n  ) ram (\n  );\nendmodule\n")
-    with pytest.raises(EcgAlqError, match="PDPW16KD .block RAM., of which yosys ships only a "):
-        check_modelled(netlist, "ecp5")
-    check_modelled(netlist, "ice40")  # not an iCE40 cell: nothing to refuse
+    netlist.write_text("module accel(clk);\n  input clk;\n  SB_HFOSC #(\n  ) osc (\n  );\n"
+                       "  SB_LUT4 #(\n  ) lut (\n  );\nendmodule\n")
+    libraries = cell_models("ice40", tmp_path / "lib")["libraries"]
+    with pytest.raises(EcgAlqError, match=r"uses SB_HFOSC, of which the cell models hold only"):
+        check_modelled(netlist, libraries)
+    netlist.write_text(netlist.read_text().replace("SB_HFOSC", "SB_LUT4"))
+    check_modelled(netlist, libraries)  # modelled cells only: nothing to refuse
 
 
 def test_our_cell_models_replace_yosys_blackboxes(tmp_path):

@@ -3,11 +3,15 @@
 // model follows the semantics yosys' memory mapping assumes of the cell (its DP16KD library
 // description and map file: 1024 words of two 9-bit bytes; INITVAL_kk holds words 16 kk .. 16 kk
 // + 15, word i in bits 20 i .. 20 i + 17), in the configuration synth_ecp5 writes here:
+//   - DATA_WIDTH 36 on both ports (how yosys writes its pseudo-dual-port mapping): port A writes
+//     words 2w (from DIA) and 2w + 1 (from DIB), w = address bits 13..5, bits 3..0 enabling
+//     their four bytes; port B reads the two words to DOA and DOB;
 //   - DATA_WIDTH 18: address bits 13..4 pick the word, bits 1..0 enable each byte's write;
 //     9: bit 3 picks the byte; 4, 2, 1: bit 3 the byte, then the nibble, pair or bit of its 8
 //     data bits (bits 2, 2..1, 2..0); narrow data on the low pins, the parity bit unreachable;
 //   - REGMODE "NOREG" (the word read appears after the clock edge), WRITEMODE NORMAL (a writing
-//     port keeps its output), WRITETHROUGH or READBEFOREWRITE; CE gates, RST zeroes the output;
+//     port keeps its output), WRITETHROUGH or READBEFOREWRITE; CE gates, RST zeroes the output
+//     (at the clock edge with RESETMODE "SYNC", at once with "ASYNC");
 //   - chip selects decoding to 0b000 and tied to 0 (one block per memory slice).
 // Anything else stops the simulation at time zero rather than being simulated wrongly. Writes of
 // both ports to one word in one cycle (undefined on the chip) are not modelled.
@@ -170,10 +174,26 @@ module DP16KD(DIA0, DIA1, DIA2, DIA3, DIA4, DIA5, DIA6, DIA7, DIA8, DIA9, DIA10,
     if (REGMODE_A != "NOREG" || REGMODE_B != "NOREG") begin
       $display("DP16KD: REGMODE %s/%s is not modelled", REGMODE_A, REGMODE_B); $finish;
     end
+    if (!known_width(DATA_WIDTH_A) || !known_width(DATA_WIDTH_B)
+        || (DATA_WIDTH_A == 36) != (DATA_WIDTH_B == 36)) begin
+      $display("DP16KD: DATA_WIDTH %0d/%0d is not modelled", DATA_WIDTH_A, DATA_WIDTH_B); $finish;
+    end
+    if (!(WRITEMODE_A == "NORMAL" || WRITEMODE_A == "WRITETHROUGH" || WRITEMODE_A == "READBEFOREWRITE")
+        || !(WRITEMODE_B == "NORMAL" || WRITEMODE_B == "WRITETHROUGH" || WRITEMODE_B == "READBEFOREWRITE")) begin
+      $display("DP16KD: WRITEMODE %s/%s is not modelled", WRITEMODE_A, WRITEMODE_B); $finish;
+    end
+    if (RESETMODE != "SYNC" && RESETMODE != "ASYNC") begin
+      $display("DP16KD: RESETMODE %s is not modelled", RESETMODE); $finish;
+    end
     if (CSDECODE_A != "0b000" || CSDECODE_B != "0b000") begin
       $display("DP16KD: CSDECODE %s/%s is not modelled", CSDECODE_A, CSDECODE_B); $finish;
     end
   end
+
+  function known_width(input integer w);
+    known_width = w == 1 || w == 2 || w == 4 || w == 9 || w == 18 || w == 36;
+  endfunction
+  localparam WIDE = DATA_WIDTH_A == 36;  // A writes 36 bits, B reads them (DOA low, DOB high)
 
   // the DATA_WIDTH-bit lane of a word that address ad reaches, on the low bits
   function [17:0] lane(input [17:0] word, input [13:0] ad, input integer width);
@@ -210,11 +230,18 @@ module DP16KD(DIA0, DIA1, DIA2, DIA3, DIA4, DIA5, DIA6, DIA7, DIA8, DIA9, DIA10,
   wire clk_a = (CLKAMUX == "INV") ? ~CLKA : CLKA;
   wire [13:0] ad_a = {ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0};
   wire [17:0] di_a = {DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
-  reg [17:0] do_a = 18'b0;
-  assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = do_a;
-  always @(posedge clk_a) begin
+  wire [17:0] di_b = {DIB17, DIB16, DIB15, DIB14, DIB13, DIB12, DIB11, DIB10, DIB9, DIB8, DIB7, DIB6, DIB5, DIB4, DIB3, DIB2, DIB1, DIB0};
+  wire arst_a = RESETMODE == "ASYNC" && RSTA;
+  reg [17:0] do_a = 18'b0, do_b_low = 18'b0;
+  assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = WIDE ? do_b_low : do_a;
+  always @(posedge clk_a or posedge arst_a) begin
     if (RSTA) begin
       do_a <= 18'b0;
+    end else if (CEA && WIDE) begin
+      if (WEA) begin
+        mem[{ad_a[13:5], 1'b0}] <= merged(mem[{ad_a[13:5], 1'b0}], {12'b0, ad_a[1:0]}, di_a, 18);
+        mem[{ad_a[13:5], 1'b1}] <= merged(mem[{ad_a[13:5], 1'b1}], {12'b0, ad_a[3:2]}, di_b, 18);
+      end
     end else if (CEA) begin
       if (WEA) begin
         mem[ad_a[13:4]] <= merged(mem[ad_a[13:4]], ad_a, di_a, DATA_WIDTH_A);
@@ -231,12 +258,16 @@ module DP16KD(DIA0, DIA1, DIA2, DIA3, DIA4, DIA5, DIA6, DIA7, DIA8, DIA9, DIA10,
   // port B
   wire clk_b = (CLKBMUX == "INV") ? ~CLKB : CLKB;
   wire [13:0] ad_b = {ADB13, ADB12, ADB11, ADB10, ADB9, ADB8, ADB7, ADB6, ADB5, ADB4, ADB3, ADB2, ADB1, ADB0};
-  wire [17:0] di_b = {DIB17, DIB16, DIB15, DIB14, DIB13, DIB12, DIB11, DIB10, DIB9, DIB8, DIB7, DIB6, DIB5, DIB4, DIB3, DIB2, DIB1, DIB0};
   reg [17:0] do_b = 18'b0;
   assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0} = do_b;
-  always @(posedge clk_b) begin
+  wire arst_b = RESETMODE == "ASYNC" && RSTB;
+  always @(posedge clk_b or posedge arst_b) begin
     if (RSTB) begin
       do_b <= 18'b0;
+      do_b_low <= 18'b0;
+    end else if (CEB && WIDE) begin
+      do_b_low <= mem[{ad_b[13:5], 1'b0}];
+      do_b <= mem[{ad_b[13:5], 1'b1}];
     end else if (CEB) begin
       if (WEB) begin
         mem[ad_b[13:4]] <= merged(mem[ad_b[13:4]], ad_b, di_b, DATA_WIDTH_B);
