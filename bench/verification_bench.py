@@ -21,11 +21,14 @@ Writes ``bench/results/verification.json`` and regenerates ``docs/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import statistics
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from ecg_alq import atomic
 from ecg_alq.data.fragments import load_fragments
@@ -70,15 +73,17 @@ def netlist_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
     spec = board(board_name)
     model, frags, params = load(default_model_path()), load_fragments(data), spec.default_params
     rows = [int(r) for r in spread_rows(frags.label, n)]
+    key = {"rows": rows, "parameters": params.to_dict(),
+           "model_sha256": hashlib.sha256(default_model_path().read_bytes()).hexdigest(),
+           "data_sha256": hashlib.sha256(np.ascontiguousarray(frags.x[rows]).tobytes()).hexdigest()}
     work = runs / f"netlist-{board_name}"
     done = work / "result.json"
     if done.exists():
         old = json.loads(done.read_text())
-        if (old.get("rows") == rows and old.get("parameters") == params.to_dict()
-                and old.get("bit_exact") is not None):  # a refused board runs again
-            return old
-    out = {"board": board_name, "family": spec.family, "parameters": params.to_dict(),
-           "rows": rows, "expected_cycles": network_cycles(plan_network(model, params)).total}
+        if all(old.get(k) == v for k, v in key.items()) and old.get("bit_exact"):
+            return old  # a refused or failed board runs again (its netlist is reused if unchanged)
+    out = {"board": board_name, "family": spec.family, **key,
+           "expected_cycles": network_cycles(plan_network(model, params)).total}
     t0 = time.perf_counter()
     try:
         res, failure = simulate_or_report(model, params, frags.x[rows], work,

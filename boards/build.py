@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ecg_alq import atomic
 from ecg_alq.boards.protocol import BAUD, model_id
-from ecg_alq.boards.top import BoardTop, board
+from ecg_alq.boards.top import BoardTop, board, clock_setting
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.hw.cycles import network_cycles
 from ecg_alq.hw.layout import Layout
@@ -268,6 +268,19 @@ def _check_fit_and_timing(board_name: str, spec, summary: dict, out: Path) -> No
 RELAX_MARGIN = 0.97
 
 
+def makeable_clock_mhz(board_name: str, mhz: float) -> float:
+    """The highest clock at or below ``mhz``, in steps of 0.5 MHz, that the board's oscillator
+    or PLL can make (a PLL cannot make every frequency within its tolerance)."""
+    spec = board(board_name)
+    for halves in range(int(mhz * 2), 0, -1):
+        try:
+            clock_setting(spec, halves / 2 * 1e6)
+            return halves / 2
+        except EcgAlqError:
+            continue
+    raise EcgAlqError(f"{board_name}: no clock at or below {mhz:.3f} MHz can be made")
+
+
 def build_closing_timing(board_name: str, model_path: str | Path, params: HwParams,
                          out: str | Path, clock_mhz: float | None = None,
                          seeds: tuple[int, ...] = (1,), relax: bool = True, log=print,
@@ -276,7 +289,8 @@ def build_closing_timing(board_name: str, model_path: str | Path, params: HwPara
     ``seeds[0]``; when the placed design misses the clock, again with the next seed (on a nearly
     full device the Fmax of one netlist varies by several per cent between placements); when
     every seed missed and ``relax`` is set, once more at a clock below the best Fmax reached
-    (``RELAX_MARGIN`` of it, rounded down to 0.5 MHz) with that seed. The report adds ``seed``,
+    (``RELAX_MARGIN`` of it, rounded down to a multiple of 0.5 MHz that the PLL can make:
+    :func:`makeable_clock_mhz`) with that seed. The report adds ``seed``,
     ``attempts`` (seed, clock, Fmax of every placement that missed), ``requested_clock_mhz`` and
     ``clock_relaxed``. Raises :class:`BuildFailed` when the design does not fit, misses every
     seed (without ``relax``) or misses the relaxed clock too."""
@@ -303,7 +317,8 @@ def build_closing_timing(board_name: str, model_path: str | Path, params: HwPara
         if not relax:
             raise missed
         best = max(attempts, key=lambda a: a["fmax_mhz"])
-        seed, relaxed = best["seed"], int(RELAX_MARGIN * best["fmax_mhz"] * 2) / 2
+        seed, relaxed = best["seed"], makeable_clock_mhz(board_name,
+                                                         RELAX_MARGIN * best["fmax_mhz"])
         log(f"  building again at {relaxed} MHz (seed {seed}, best Fmax {best['fmax_mhz']:.1f} MHz)")
         report = build(board_name, model_path, params, out, clock_mhz=relaxed, seed=seed,
                        **options)

@@ -1,6 +1,6 @@
 """Proof of :class:`~ecg_alq.hw.input_stage.InputStage` against the integer model's input stage,
 by bounded model checking from reset over one whole fragment: for any raw samples (the whole
-11-bit range) arriving with any pauses,
+11-bit range) arriving with up to ``pauses`` idle cycles in all (the depth's room),
 
 * the ``k``-th activation written is ``clamp(rshift(x[k] - mean, input_shift), -2^(A-1),
   2^(A-1) - 1)`` at bank ``k % simd``, row ``k // simd``, where ``mean`` is the fragment's
@@ -39,7 +39,9 @@ def input_proof(length: int, simd: int, act_bits: int, input_shift: int, pauses:
         m.d.comb += [Assume(mean * length <= total + length // 2),
                      Assume(total + length // 2 < (mean + 1) * length)]
     written = Signal(range(length + 1))
-    centred = Signal(signed(RAW_BITS + 2))
+    # the reference is computed wider than the unit's datapath, so that a width too narrow in
+    # the unit (an overflow of x - mean or of its rounding) shows as a difference
+    centred = Signal(signed(RAW_BITS + 8))
     m.d.comb += centred.eq(samples[written] - mean)
     s = input_shift
     shifted = (centred + (1 << (s - 1))) >> s if s > 0 else centred

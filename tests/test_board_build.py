@@ -79,6 +79,19 @@ def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_relaxed_clock_is_one_the_pll_can_make():
+    """The ULX3S PLL cannot make 73 to 74 MHz from 25 MHz within 1 %: relaxing to 74.3 MHz
+    gives the next makeable step below; the iCEBreaker's oscillator frequency is its own."""
+    from ecg_alq.boards.build import makeable_clock_mhz
+    from ecg_alq.boards.top import board, clock_setting
+
+    assert makeable_clock_mhz("ulx3s", 74.3) == 72.5
+    for mhz in (73.0, 73.5, 74.0):
+        with pytest.raises(EcgAlqError, match="cannot make"):
+            clock_setting(board("ulx3s"), mhz * 1e6)
+    assert makeable_clock_mhz("icebreaker", 12.2) == 12.0
+
+
 def test_a_build_that_misses_timing_says_so_and_can_be_relaxed_below_its_fmax(small_model,
                                                                             tmp_path):
     """Two placements miss 200 MHz, each says so with its Fmax, and the build is made again
