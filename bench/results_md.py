@@ -423,7 +423,8 @@ def verification_section(res: dict) -> list[str]:
             f"{ic['class_mismatches']} | {', '.join(map(str, ic['cycles']))} | "
             f"{ic['expected_cycles']} | {ic['seconds_total'] / 60:.1f} min "
             f"({ic['seconds_per_fragment_median']:.1f} s per fragment, median over chunks) |", ""
-            ] + netlist_lines(res.get("netlists", []))
+            ] + ([f"Note: {ic['note']}.", ""] if ic.get("note") else []) + netlist_lines(
+                res.get("netlists", []))
 
 
 def netlist_lines(netlists: list[dict]) -> list[str]:
@@ -446,7 +447,7 @@ def netlist_lines(netlists: list[dict]) -> list[str]:
         lines.append(f"| {nl['board']} | {what} | {nl['fragments']} | "
                      f"{'yes' if nl['bit_exact'] else 'NO: ' + str(nl.get('failure'))} | "
                      f"{', '.join(map(str, nl['cycles']))} | {nl['expected_cycles']} | "
-                     f"{nl['seconds'] / 60:.1f} min |")
+                     f"{nl['seconds'] / 60:.1f} min{' (' + nl['note'] + ')' if nl.get('note') else ''} |")
     return lines + [""]
 
 
