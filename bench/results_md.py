@@ -447,7 +447,8 @@ def netlist_lines(netlists: list[dict]) -> list[str]:
         lines.append(f"| {nl['board']} | {what} | {nl['fragments']} | "
                      f"{'yes' if nl['bit_exact'] else 'NO: ' + str(nl.get('failure'))} | "
                      f"{', '.join(map(str, nl['cycles']))} | {nl['expected_cycles']} | "
-                     f"{nl['seconds'] / 60:.1f} min{' (' + nl['note'] + ')' if nl.get('note') else ''} |")
+                     f"{nl['seconds'] / 60:.1f} min"
+                     f"{' (' + nl['note'] + ')' if nl.get('note') else ''} |")
     return lines + [""]
 
 

@@ -11,8 +11,9 @@ testbench compares every fragment's logits and class with the golden model and i
 the cycle model. The Verilator figures of the same RTL are the RTL benchmark's
 (``bench/rtl_bench.py``); the wall times of both are reported for comparison.
 
-``0`` for either keeps its last figures in the results file. ``--netlist N`` fragments through each board's gate-level netlist (``ecg-alq sim --netlist``;
-the board's default hardware parameters; :mod:`ecg_alq.sim.netlist`) in Verilator, resumable
+``0`` for either keeps its last figures in the results file. ``--netlist N`` fragments through
+each board's gate-level netlist (``ecg-alq sim --netlist``; the board's default hardware
+parameters; :mod:`ecg_alq.sim.netlist`) in Verilator, resumable
 per board; a board whose netlist cannot be simulated is reported with the reason.
 
 Writes ``bench/results/verification.json`` and regenerates ``docs/RESULTS.md``.

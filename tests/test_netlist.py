@@ -23,7 +23,8 @@ def test_ice40_netlist_of_a_small_model_is_bit_exact(tmp_path):
     result = simulate(model, HwParams(pe=3, simd=4, memory="spram"), x, tmp_path, netlist="ice40")
     assert len(result["fragments"]) == 2
     cells = (tmp_path / "netlist" / "netlist.v").read_text()
-    assert all(f"\n  {c} " in cells for c in ("SB_SPRAM256KA", "SB_RAM40_4K", "SB_MAC16", "SB_LUT4"))
+    assert all(f"\n  {c} " in cells
+               for c in ("SB_SPRAM256KA", "SB_RAM40_4K", "SB_MAC16", "SB_LUT4"))
 
 
 def test_a_netlist_with_an_unmodelled_cell_is_refused(tmp_path):

@@ -10,10 +10,7 @@ from amaranth import Array, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ecg_alq.hw.params import HwParams
 from ecg_alq.hw.verilog_text import convert, trigger_at_time_zero
-from ecg_alq.intmodel.synthetic import conv, dense, random_fragments, random_model
-from ecg_alq.sim.network import simulate
 from ecg_alq.sim.runner import SimulationFailed, icarus_installed, run
 
 icarus = pytest.mark.skipif(not icarus_installed(),
@@ -43,8 +40,8 @@ class Table(wiring.Component):
 
 def test_the_time_zero_trigger_is_an_event_in_every_dialect():
     """Every module's trigger is a net with a constant driver, not a variable with a declaration
-    initialiser (no event under IEEE 1800); every ``always @*`` reads it. A text in an unknown shape is refused
-    rather than passed through."""
+    initialiser (no event under IEEE 1800); every ``always @*`` reads it. A text in an unknown
+    shape is refused rather than passed through."""
     from amaranth.back import verilog
 
     raw = verilog.convert(Table([5, 9, 12]), name="t", emit_src=False)
