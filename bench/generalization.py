@@ -6,10 +6,11 @@ every fold with several seeds, the integer golden model tested, paired tests bet
 
 A *configuration* is a float training recipe (``bench/recipes.py``) plus a quantizer (ALQ or a
 uniform baseline at 8-bit activations). Per (protocol, configuration, seed, fold): the float run
-(shared by configurations with the same recipe), the quantized run and the golden model's test
-predictions, under ``runs/generalization/split-SEED/PROTOCOL/...``; each finished step is read
-back, so an interrupted sweep resumes. Jobs run fold by fold (seed 0 first), so partial results
-are balanced ones.
+(shared by configurations with the same recipe) and the quantized run under
+``runs/generalization/split-SEED/PROTOCOL/...``; the golden model's test predictions of each
+finished run are kept in the repository, ``bench/results/generalization-runs/split-SEED/PROTOCOL/
+CONFIG/seed-S-fold-K.json`` (``--store``), so a sweep resumes on a fresh clone, and the tables are
+collected from there. Jobs run fold by fold (seed 0 first), so partial results are balanced ones.
 
 The split seed 2026 is fresh: the recipes were tuned on folds of seed 2018, on validation data.
 Comparisons (:mod:`ecg_alq.stats`), over the folds both configurations finished with the same
@@ -65,6 +66,11 @@ def applicable(config: str, protocol: str) -> bool:
     return recipe_applicable(CONFIGS[config][0], protocol)
 
 
+def stored(store: Path, split_seed: int, protocol: str, config: str, seed: int, fold: int) -> Path:
+    """Where the golden result of one finished run is kept (committed)."""
+    return store / f"split-{split_seed}" / protocol / config / f"seed-{seed}-fold-{fold}.json"
+
+
 def folders(runs: Path, split_seed: int, protocol: str, config: str, seed: int, fold: int):
     base = runs / f"split-{split_seed}" / protocol
     recipe = CONFIGS[config][0]
@@ -72,9 +78,10 @@ def folders(runs: Path, split_seed: int, protocol: str, config: str, seed: int, 
             base / config / f"seed-{seed}" / f"fold-{fold}")
 
 
-def run_one(runs: Path, split_seed: int, protocol: str, config: str, seed: int, fold: int,
-            data: str | None) -> dict:
-    """Float run, quantized run and golden evaluation of one (configuration, seed, fold)."""
+def run_one(runs: Path, store: Path, split_seed: int, protocol: str, config: str, seed: int,
+            fold: int, data: str | None) -> dict:
+    """Float run, quantized run and golden evaluation of one (configuration, seed, fold); the
+    result is kept in ``store`` (:func:`stored`) and read back from there."""
     import torch
 
     from recipes import recipe_config  # bench/ is the script's folder
@@ -87,7 +94,7 @@ def run_one(runs: Path, split_seed: int, protocol: str, config: str, seed: int, 
 
     torch.set_num_threads(1)
     float_dir, quant_dir = folders(runs, split_seed, protocol, config, seed, fold)
-    golden = quant_dir / "golden.json"
+    golden = stored(store, split_seed, protocol, config, seed, fold)
     if golden.exists():
         return json.loads(golden.read_text())
     recipe, (kind, settings) = CONFIGS[config]
@@ -115,6 +122,8 @@ def main(argv=None) -> int:
     p.add_argument("--split-seed", type=int, default=FRESH_SPLIT_SEED)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "generalization")
+    p.add_argument("--store", type=Path, default=BENCH / "results" / "generalization-runs",
+                   help="where each finished run's golden result is kept (committed)")
     p.add_argument("--data", default=None)
     p.add_argument("--collect-only", action="store_true")
     args = p.parse_args(argv)
@@ -127,21 +136,23 @@ def main(argv=None) -> int:
                 for c in configs if applicable(c, pr)]
         t0 = time.time()
         with cf.ProcessPoolExecutor(args.workers) as pool:
-            futures = {pool.submit(run_one, args.runs, args.split_seed, *job, args.data): job
+            futures = {pool.submit(run_one, args.runs, args.store, args.split_seed, *job,
+                                   args.data): job
                        for job in jobs}
             for i, fut in enumerate(cf.as_completed(futures), 1):
                 pr, c, s, k = futures[fut]
                 r = fut.result()
                 print(f"[{i}/{len(jobs)} {time.time() - t0:.0f} s] {pr} {c} seed {s} fold {k}: "
-                      f"golden {100 * r['accuracy']:.1f} % at {r['memory_kib']:.2f} KiB", flush=True)
-    write_results(args.runs, args.split_seed, protocols, args.data)
+                      f"golden {100 * r['accuracy']:.1f} % at {r['memory_kib']:.2f} KiB",
+                      flush=True)
+    write_results(args.store, args.split_seed, protocols, args.data)
     return 0
 
 
-def _finished(runs: Path, split_seed: int, protocol: str, config: str) -> dict:
+def _finished(store: Path, split_seed: int, protocol: str, config: str) -> dict:
     """(seed, fold) -> golden result of every finished run of a configuration."""
     out = {}
-    for path in (runs / f"split-{split_seed}" / protocol / config).glob("seed-*/fold-*/golden.json"):
+    for path in (store / f"split-{split_seed}" / protocol / config).glob("seed-*-fold-*.json"):
         r = json.loads(path.read_text())
         out[(r["seed"], r["fold"])] = r
     return out
@@ -226,7 +237,26 @@ def compare(a: str, b: str, res_a: dict, res_b: dict, table) -> dict | None:
             "sign_flip_folds_p": stats.sign_flip(fold_diffs)}
 
 
-def write_results(runs: Path, split_seed: int, protocols: list[str], data: str | None) -> dict:
+EARLIER = ("collected before per-run results were kept in the repository; those runs were lost "
+           "with their machine, so this summary cannot be recomputed until they are re-run")
+
+
+def _keep_earlier(earlier: dict, configs: dict, tests: list) -> tuple[dict, list]:
+    """Add to a protocol's new tables the earlier summaries and comparisons that none of the
+    stored runs can recompute, each marked ``earlier`` (their Holm correction is the earlier
+    table's)."""
+    configs = dict(configs)
+    for c, sm in earlier.get("configs", {}).items():
+        if c not in configs:
+            configs[c] = sm | {"earlier": sm.get("earlier", EARLIER)}
+    done = {(t["a"], t["b"]) for t in tests}
+    kept = [t | {"earlier": t.get("earlier", EARLIER)} for t in earlier.get("comparisons", [])
+            if (t["a"], t["b"]) not in done
+            and any("earlier" in configs[c] for c in (t["a"], t["b"]))]
+    return configs, tests + kept
+
+
+def write_results(store: Path, split_seed: int, protocols: list[str], data: str | None) -> dict:
     path = BENCH / "results" / "generalization.json"
     body = json.loads(path.read_text()) if path.exists() else {}
     body |= {"command": COMMAND, "split_seed": split_seed,
@@ -234,13 +264,14 @@ def write_results(runs: Path, split_seed: int, protocols: list[str], data: str |
     body.setdefault("protocols", {})
     for pr in protocols:
         table = evaluation_table(pr, data)
-        results = {c: _finished(runs, split_seed, pr, c) for c in CONFIGS}
+        results = {c: _finished(store, split_seed, pr, c) for c in CONFIGS}
         configs = {c: summarize(pr, c, res, table) for c, res in results.items() if res}
         tests = [t for a, b in COMPARISONS if a in configs and b in configs
                  if (t := compare(a, b, results[a], results[b], table))]
         for t, p_adj in zip(tests, stats.holm([t["windows_test"]["p"] for t in tests])):
             t["windows_test"]["p_holm"] = p_adj
             t["verdict"] = stats.verdict(t["a"], t["b"], t["difference"], p_adj)
+        configs, tests = _keep_earlier(body["protocols"].get(pr, {}), configs, tests)
         body["protocols"][pr] = {"description": PROTOCOL_TEXT[pr], "configs": configs,
                                  "comparisons": tests}
         for c, s in configs.items():

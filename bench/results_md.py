@@ -281,19 +281,20 @@ def generalization_headline(res: dict) -> list[str]:
         if pr == "record":
             extra = (f"; classes recorded in >= 5 subjects "
                      f"{_pct(sm['accuracy_classes_in_5_subjects'])}")
-        lines.append(f"| `{pr}`: {body['description']} | {sm['runs']} ({len(sm['folds'])}; "
-                     f"{', '.join(map(str, sm['seeds']))}) "
+        lines.append(f"| `{pr}`: {body['description']} | {sm['runs']}{_mark(sm)} "
+                     f"({len(sm['folds'])}; {', '.join(map(str, sm['seeds']))}) "
                      f"| {_pct(sm['accuracy_mean'], sm['accuracy_std'])}{extra} | "
                      f"{sm['memory_kib_mean']:.2f} KiB |")
     for pr, body, _ in rows:
         for t in body["comparisons"]:
             if t["a"] == HEADLINE and t["b"] in body["configs"]:
                 m = t["windows_test"]
-                lines += ["", f"`{pr}`, {t['a']} vs {t['b']} ({len(t['folds'])} folds x "
-                          f"{len(t['seeds'])} seed(s), same windows): {100 * t['difference']:+.2f} "
+                lines += ["", f"`{pr}`, {t['a']} vs {t['b']}{_mark(t)} ({len(t['folds'])} "
+                          f"folds x {len(t['seeds'])} seed(s), same windows): "
+                          f"{100 * t['difference']:+.2f} "
                           f"points, {m['test']} p = {m['p']:.3g} (Holm {m['p_holm']:.3g}): "
                           f"**{t['verdict']}**."]
-    return lines + [""]
+    return lines + _earlier([sm for _, _, sm in rows]) + [""]
 
 
 def hardware_and_records_lines() -> list[str]:
@@ -598,13 +599,24 @@ def records_section(res: dict) -> list[str]:
     return lines
 
 
+def _mark(entry: dict) -> str:
+    """A mark on a generalization row kept from an earlier collection (see :func:`_earlier`)."""
+    return " (earlier)" if "earlier" in entry else ""
+
+
+def _earlier(entries: list[dict]) -> list[str]:
+    """The note under a table with rows marked by :func:`_mark`."""
+    notes = sorted({e["earlier"] for e in entries if "earlier" in e})
+    return ["", *(f"(earlier): {n}." for n in notes)] if notes else []
+
+
 def _verdict_rows(tests: list[dict]) -> list[str]:
     rows = ["| comparison | folds x seeds | accuracy A | accuracy B | A - B | per-window test | "
             "windows A / B better | p | p (Holm) | sign-flip over folds p | verdict |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in tests:
         m = t["windows_test"]
-        rows.append(f"| {t['a']} vs {t['b']} | {len(t['folds'])} x {len(t['seeds'])} | "
+        rows.append(f"| {t['a']} vs {t['b']}{_mark(t)} | {len(t['folds'])} x {len(t['seeds'])} | "
                     f"{_pct(t['accuracy_a'])} | {_pct(t['accuracy_b'])} | "
                     f"{100 * t['difference']:+.2f} points | {m['test']} | "
                     f"{m['a_only']} / {m['b_only']} | {m['p']:.3g} | {m['p_holm']:.3g} | "
@@ -634,10 +646,11 @@ def generalization_section(res: dict) -> list[str]:
             kind, settings = sm["quantizer"]
             q = (f"ALQ {settings.get('target_bits')} bits" if kind == "alq"
                  else f"{settings.get('method')} {settings.get('weight_bits', 1)}-bit")
-            lines.append(f"| {c} | {sm['recipe']} | {q} | {sm['runs']} | "
+            lines.append(f"| {c}{_mark(sm)} | {sm['recipe']} | {q} | {sm['runs']} | "
                          f"{_pct(sm['accuracy_mean'], sm['accuracy_std']) if sm['runs'] > 1 else _pct(sm['accuracy_mean']) + ' (1 run)'} | "
                          f"{_pct(sm['balanced_accuracy_mean'])} | {_pct(sm['macro_f1_mean'])} | "
                          f"{sm['memory_kib_mean']:.2f} KiB |")
+        lines += _earlier(list(body["configs"].values()))
         if pr == "record":
             for c, sm in body["configs"].items():
                 lines.append("")
@@ -646,7 +659,7 @@ def generalization_section(res: dict) -> list[str]:
                              f"{_pct(sm['accuracy_classes_in_5_subjects'])} "
                              f"({', '.join(sm['classes_in_5_subjects'])}).")
         if body["comparisons"]:
-            lines += ["", *_verdict_rows(body["comparisons"])]
+            lines += ["", *_verdict_rows(body["comparisons"]), *_earlier(body["comparisons"])]
         head = body["configs"].get("alq") or next(iter(body["configs"].values()))
         lines += ["", f"Per class ({head['config']}; test windows summed over runs; subjects: "
                   "how many people the class was recorded in):", "",
