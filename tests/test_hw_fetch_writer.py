@@ -44,9 +44,12 @@ def test_fetch_and_writer_reject_impossible_parameters():
         WindowFetch(0, 8, 7, 10)
     with pytest.raises(HardwareParamError, match="input_shift must be an integer >= 0"):
         InputStage(3600, 4, 8, -1, 10)
+    from amaranth.hdl import Fragment
+
     from ecg_alq.hw.input_stage import input_cycles, sum_bits
 
-    InputStage(5000, 4, 8, 2, 12)  # no length limit: the mean's divider grows with it
+    # no length limit: the mean's divider grows with it (elaborated, so the component is used)
+    Fragment.get(InputStage(5000, 4, 8, 2, 12), None)
     assert (sum_bits(3600), sum_bits(5000), input_cycles(3600)) == (23, 24, 3626)
     with pytest.raises(HardwareParamError, match="depth must be a positive integer"):
         Writer(4, 0, 8, 6, 8)

@@ -67,5 +67,5 @@ def test_no_signal_waits_for_a_time_zero_event_in_icarus(tmp_path):
     raw.parent.mkdir()
     raw.write_text(verilog.convert(Table(values), name="t"))
     with pytest.raises(SimulationFailed, match="waits for an event"):
-        run(Table(values), "t", "tb_timezero", tmp_path / "raw", {"values": values},
+        run(None, "t", "tb_timezero", tmp_path / "raw", {"values": values},
             verilog_path=raw, simulator="icarus")
