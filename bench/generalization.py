@@ -132,21 +132,40 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown configurations {sorted(unknown)}; known: {', '.join(CONFIGS)}")
     if not args.collect_only:
-        jobs = [(pr, c, s, k) for s in args.seeds for k in args.folds for pr in protocols
-                for c in configs if applicable(c, pr)]
-        t0 = time.time()
-        with cf.ProcessPoolExecutor(args.workers) as pool:
-            futures = {pool.submit(run_one, args.runs, args.store, args.split_seed, *job,
-                                   args.data): job
-                       for job in jobs}
-            for i, fut in enumerate(cf.as_completed(futures), 1):
-                pr, c, s, k = futures[fut]
-                r = fut.result()
-                print(f"[{i}/{len(jobs)} {time.time() - t0:.0f} s] {pr} {c} seed {s} fold {k}: "
-                      f"golden {100 * r['accuracy']:.1f} % at {r['memory_kib']:.2f} KiB",
-                      flush=True)
+        run_sweep(args, protocols, configs)
     write_results(args.store, args.split_seed, protocols, args.data)
     return 0
+
+
+def run_group(runs: Path, store: Path, split_seed: int, protocol: str, seed: int, fold: int,
+              configs: list[str], data: str | None) -> list[dict]:
+    """:func:`run_one` for each of ``configs`` in turn: configurations sharing a float recipe
+    share its run folder, which one process at a time may write."""
+    return [run_one(runs, store, split_seed, protocol, c, seed, fold, data) for c in configs]
+
+
+def run_sweep(args, protocols: list[str], configs: list[str]) -> None:
+    """Every (protocol, seed, fold, float recipe) group of runs on ``args.workers`` processes,
+    seed by seed and fold by fold."""
+    groups = {}
+    for s in args.seeds:
+        for k in args.folds:
+            for pr in protocols:
+                for c in configs:
+                    if applicable(c, pr):
+                        groups.setdefault((pr, s, k, CONFIGS[c][0]), []).append(c)
+    total, done, t0 = sum(map(len, groups.values())), 0, time.time()
+    with cf.ProcessPoolExecutor(args.workers) as pool:
+        futures = {pool.submit(run_group, args.runs, args.store, args.split_seed, pr, s, k, cs,
+                               args.data): (pr, s, k, cs)
+                   for (pr, s, k, _), cs in groups.items()}
+        for fut in cf.as_completed(futures):
+            pr, s, k, cs = futures[fut]
+            for c, r in zip(cs, fut.result()):
+                done += 1
+                print(f"[{done}/{total} {time.time() - t0:.0f} s] {pr} {c} seed {s} fold {k}: "
+                      f"golden {100 * r['accuracy']:.1f} % at {r['memory_kib']:.2f} KiB",
+                      flush=True)
 
 
 def _finished(store: Path, split_seed: int, protocol: str, config: str) -> dict:
