@@ -554,7 +554,7 @@ def records_section(res: dict) -> list[str]:
                   f"golden model of the fold that kept it and everything within 10 s of it out "
                   f"of training (configuration `{cv['configuration']}`, split seed "
                   f"{cv['split_seed']}, seed {cv['seed']}): agreement **{share(p)}** of "
-                  f"{p['windows']} windows.", "",
+                  f"{p['windows']} windows.{_mark(cv)}", *_earlier([cv]), "",
                   "| class | records | windows | agreement |", "|---|---|---|---|"]
         for name, c in p["per_class"].items():
             lines.append(f"| {name} | {c['records']} | {c['windows']} | {share(c)} |")
