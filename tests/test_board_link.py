@@ -30,7 +30,7 @@ def test_crc8_is_the_standard_one():
 
 def test_the_links_hardware_crc_is_the_protocols():
     """The link's CRC generator (Amaranth's) against the software reference."""
-    from ecg_alq.boards.link import CRC8
+    from ecg_alq.boards.link_parser import CRC8
 
     rng = np.random.default_rng(8)
     for n in (0, 1, 2, 9, 300):

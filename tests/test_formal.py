@@ -135,3 +135,35 @@ def test_a_divider_one_step_short_is_caught(tmp_path, monkeypatch):
     monkeypatch.setattr(input_stage, "mean_cycles", input_stage.sum_bits)
     with pytest.raises(ProofFailed, match="failed assertion .*prove_input.py"):
         prove(input_proof(*INPUTS[0]), tmp_path)
+
+
+@pytest.mark.parametrize("loadable", [True, False], ids=["loadable", "fixed"])
+def test_link_parser_recovers_and_never_leaves_the_accelerator_running(loadable, tmp_path):
+    """Any 12 cycles of bytes (truncated, corrupted or interleaved requests of 2 samples, LOADs
+    of 2 rows), then silence: the parser hunts again within the bound and answers INFO exactly."""
+    from ecg_alq.sim.prove_link import link_proof
+
+    result = prove(link_proof(loadable, free=12), tmp_path)
+    assert result["mode"] == "bmc" and "answers INFO exactly" in result["claim"]
+
+
+def test_a_failed_classify_left_running_is_caught(tmp_path, monkeypatch):
+    """The parser answers a failed CLASSIFY without resetting the accelerator it started."""
+    from ecg_alq.boards.link_parser import LinkParser
+    from ecg_alq.sim.prove_link import link_proof
+
+    monkeypatch.setattr(LinkParser, "_decide", lambda self, m, s: setattr(m, "next", "REPLY"))
+    with pytest.raises(ProofFailed, match="failed assertion .*prove_link.py"):
+        prove(link_proof(True, free=12), tmp_path)
+
+
+def test_a_wrong_info_answer_is_caught(tmp_path, monkeypatch):
+    """The proof's expected answer differs from the parser's in one byte: it must fail, so the
+    comparison of the response is live."""
+    from ecg_alq.boards import protocol as P
+    from ecg_alq.sim import prove_link
+
+    wrong = [P.frame(P.RESPONSE_SYNC, bytes([P.OK, 9]))]
+    monkeypatch.setattr(prove_link, "expected_info_responses", lambda info, loadable: wrong)
+    with pytest.raises(ProofFailed, match="failed assertion .*prove_link.py"):
+        prove(prove_link.link_proof(False, free=4), tmp_path)
