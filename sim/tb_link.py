@@ -15,6 +15,9 @@ by a good one (the link must recover): a bad checksum, a sample above 2047, an u
 a request that stops half way (TIMEOUT), a byte with a broken stop bit, garbage before the sync
 byte.
 
+``link_answers_short_requests`` (for a slow simulator: nothing runs the accelerator): INFO,
+an unknown command, a bad checksum, a request that stops half way, garbage before a request.
+
 ``link_loads_sign_bits`` (a board of memory style "spram", whose sign bits are loaded at run
 time): INFO says loadable and not loaded; CLASSIFY is answered NOT_LOADED; a LOAD with a broken
 checksum fails and leaves it unloaded; :func:`~ecg_alq.boards.host.classify_all` then loads the
@@ -201,6 +204,36 @@ async def link_serves_the_host_client(dut):
     for name in ("recovery 1", "garbage, then a request"):
         r = by[name]
         assert r["ok"] and list(r["result"]["logits"]) == want[0].tolist(), (name, r)
+
+
+def short_session(client: BoardClient, port: SimPort) -> list[dict]:
+    """Requests that never run the accelerator, for a slow simulator: INFO; an unknown
+    command; INFO with a broken checksum; a CLASSIFY that stops after 3 samples (TIMEOUT);
+    garbage, then INFO."""
+    log = []
+    attempt = recorder(log)
+    attempt("info", client.info)
+    command = next(c for c in range(0x70, 0x80) if P.crc8(bytes([c])) != P.REQUEST_SYNC)
+    attempt("unknown command", lambda: client.exchange(command, P.frame(P.REQUEST_SYNC,
+                                                                        bytes([command]))))
+    info = P.info_request()
+    attempt("bad checksum", lambda: client.exchange(P.INFO, info[:-1] + bytes([info[-1] ^ 1])))
+    attempt("timeout", lambda: client.exchange(P.CLASSIFY, P.classify_request(
+        np.zeros(P.SAMPLES, int))[:8]))
+    attempt("garbage, then info", lambda: client.exchange(P.INFO, b"\x00\x13\x37" + info))
+    return log
+
+
+@cocotb.test()
+async def link_answers_short_requests(dut):
+    cfg = config()
+    port = await start_line(dut, cfg)
+    by = await run_session(cfg, short_session, BoardClient(port), port)
+    for name in ("info", "garbage, then info"):
+        assert by[name]["ok"] and by[name]["result"]["model_id"] == cfg["model_id"], by[name]
+    for name, status in (("unknown command", P.BAD_COMMAND), ("bad checksum", P.BAD_CHECKSUM),
+                         ("timeout", P.TIMEOUT)):
+        assert not by[name]["ok"] and f"status {status}:" in by[name]["error"], (name, by[name])
 
 
 def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:

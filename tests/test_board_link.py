@@ -20,7 +20,7 @@ from ecg_alq.intmodel import load
 from ecg_alq.intmodel.shipped import default_model_path
 from ecg_alq.intmodel.synthetic import conv, dense, random_model
 from ecg_alq.sim.network import spread_rows
-from ecg_alq.sim.runner import run
+from ecg_alq.sim.runner import icarus_installed, run
 
 
 def test_crc8_is_the_standard_one():
@@ -94,6 +94,21 @@ def test_host_client_against_the_link_in_verilator(frags, small_model, tmp_path)
            "expected_cycles": network_cycles(plan_network(model, params)).total,
            "report": str(tmp_path / "link.json")}
     run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_serves_the_host_client")
+
+
+@pytest.mark.parametrize("simulator", ["verilator", pytest.param("icarus", marks=pytest.mark.skipif(
+    not icarus_installed(), reason="Icarus Verilog is not installed (make icarus)"))])
+def test_link_answers_short_requests_in_both_simulators(small_model, simulator, tmp_path):
+    """INFO, an unknown command, a bad checksum, a request cut short (TIMEOUT) and garbage
+    before a request, through the host client: nothing runs the accelerator, so Icarus can."""
+    model = load(small_model)
+    clock_hz, divisor, timeout = 12_000_000, 8, 2_000
+    mid = P.model_id(small_model)
+    top = LinkTop(model, HwParams(), clock_hz, clock_hz // divisor, timeout, model_id=mid)
+    cfg = {"divisor": divisor, "model_id": mid, "timeout_cycles": timeout,
+           "expected_cycles": 0, "report": str(tmp_path / "link.json")}
+    run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_answers_short_requests",
+        simulator=simulator)
 
 
 def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
