@@ -2,7 +2,8 @@
 Icarus Verilog in SystemVerilog mode (``-g2012``, through cocotb), and as gate-level netlists of
 the boards, on real fragments.
 
-    .venv/bin/python bench/verification_bench.py [--icarus 20] [--netlist 5] [--chunk 5]
+    .venv/bin/python bench/verification_bench.py [--icarus 20] [--netlist 5] [--link 1]
+                                                 [--chunk 5]
 
 ``--icarus N`` fragments (one of every class first, then spread over the data set) stream through
 the default configuration's RTL in Icarus, in chunks of ``--chunk`` (resumable: a finished chunk
@@ -14,7 +15,9 @@ the cycle model. The Verilator figures of the same RTL are the RTL benchmark's
 ``0`` for either keeps its last figures in the results file. ``--netlist N`` fragments through
 each board's gate-level netlist (``ecg-alq sim --netlist``; the board's default hardware
 parameters; :mod:`ecg_alq.sim.netlist`) in Verilator, resumable
-per board; a board whose netlist cannot be simulated is reported with the reason.
+per board; a board whose netlist cannot be simulated is reported with the reason. ``--link N``
+fragments through each board's link top as a netlist, served to the host client
+(:func:`link_run`).
 
 Writes ``bench/results/verification.json`` and regenerates ``docs/RESULTS.md``.
 """
@@ -41,10 +44,12 @@ from ecg_alq.intmodel.shipped import default_model_path
 from ecg_alq.errors import EcgAlqError
 from ecg_alq.sim.network import bit_exact_summary, simulate_chunks, spread_rows
 from ecg_alq.sim.runner import check_simulator
+from ecg_alq.boards.uart import MIN_DIVISOR
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 COMMAND = ".venv/bin/python bench/verification_bench.py"
+LINK_DIVISOR = MIN_DIVISOR  #: UART clock cycles per bit in the link's gate-level run
 
 
 def icarus_run(n: int, chunk: int, runs: Path, data: str | None) -> dict:
@@ -103,16 +108,69 @@ def netlist_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
     return out
 
 
+def link_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
+    """The board's link top (UART receiver and transmitter, protocol parser, the shipped model's
+    accelerator with the board's default parameters) synthesized for its family and simulated at
+    gate level while the host client classifies ``n`` spread fragments as ``ecg-alq board
+    classify`` does after power-up (INFO, LOAD where needed, CLASSIFY): logits, class and cycles
+    against the golden and cycle models. The UART runs at ``LINK_DIVISOR`` cycles per bit to keep
+    the simulation short (resumable: ``runs/link-<board>/result.json``)."""
+    import time
+
+    from ecg_alq.boards import protocol as P
+    from ecg_alq.boards.link import LinkTop
+    from ecg_alq.boards.top import board
+    from ecg_alq.sim.netlist import cell_models, check_modelled, synthesize
+    from ecg_alq.sim.runner import SimulationFailed, run
+
+    spec, path = board(board_name), default_model_path()
+    model, frags, params = load(path), load_fragments(data), spec.default_params
+    rows = [int(r) for r in spread_rows(frags.label, n)]
+    work = runs / f"link-{board_name}"
+    key = {"rows": rows, "parameters": params.to_dict(), "divisor": LINK_DIVISOR,
+           "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    done = work / "result.json"
+    if done.exists() and all(json.loads(done.read_text()).get(k) == v for k, v in key.items()):
+        return json.loads(done.read_text())
+    clock_hz, mid = 12_000_000, P.model_id(path)
+    top = LinkTop(model, params, clock_hz, clock_hz // LINK_DIVISOR, 100_000, model_id=mid)
+    expected = network_cycles(plan_network(model, params)).total
+    work.mkdir(parents=True, exist_ok=True)
+    np.save(work / "x.npy", frags.x[rows])
+    cfg = {"model": str(path), "fragments": str(work / "x.npy"), "divisor": LINK_DIVISOR,
+           "model_id": mid, "timeout_cycles": 100_000, "expected_cycles": expected,
+           "report": str(work / "link.json")}
+    t0 = time.perf_counter()
+    netlist = synthesize(top, top.accel.layout, spec.family, work / "netlist", name="link")
+    gates = {"verilog_path": netlist, **cell_models(spec.family, work / "netlist")}
+    check_modelled(netlist, gates["libraries"])
+    try:
+        run(None, "link", "tb_link", work / "sim", cfg,
+            testcase="link_classifies_like_the_board_client", **gates)
+        failure = None
+    except SimulationFailed as exc:
+        failure = str(exc)
+    out = {"board": board_name, "family": spec.family, **key, "expected_cycles": expected,
+           "fragments": n, "bit_exact": failure is None, "failure": failure,
+           "seconds": time.perf_counter() - t0}
+    atomic.write_json(done, out)
+    print(f"{board_name} link netlist: {out}", flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--icarus", type=int, default=20, help="fragments simulated in Icarus")
     p.add_argument("--netlist", type=int, default=5, help="fragments per board's netlist")
+    p.add_argument("--link", type=int, default=1,
+                   help="fragments through each board's link top as a netlist")
     p.add_argument("--chunk", type=int, default=5)
     p.add_argument("--runs", type=Path, default=REPO / "runs" / "verification")
     p.add_argument("--data", default=None)
     args = p.parse_args(argv)
-    if args.icarus < 0 or args.netlist < 0:
-        p.error("--icarus and --netlist take a number of fragments (0: keep the last figures)")
+    if min(args.icarus, args.netlist, args.link) < 0:
+        p.error("--icarus, --netlist and --link take a number of fragments (0: keep the last "
+                "figures)")
     path = default_model_path()
     target = BENCH / "results" / "verification.json"
     out = json.loads(target.read_text()) if target.exists() else {}
@@ -121,6 +179,9 @@ def main(argv=None) -> int:
     if args.netlist:
         out["netlists"] = [netlist_run(b, args.netlist, args.runs, args.data)
                            for b in ("icebreaker", "ulx3s")]
+    if args.link:
+        out["links"] = [link_run(b, args.link, args.runs, args.data)
+                        for b in ("icebreaker", "ulx3s")]
     if args.icarus:
         out["icarus"] = icarus_run(args.icarus, args.chunk, args.runs, args.data)
     atomic.write_json(target, out)

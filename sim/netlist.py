@@ -27,15 +27,14 @@ from pathlib import Path
 
 from ecg_alq import atomic
 from ecg_alq.errors import EcgAlqError
-from ecg_alq.hw.accelerator import Accelerator
+from ecg_alq.hw.layout import Layout
 from ecg_alq.hw.params import HwParams
 
 TOP = "accel"
 CELLS = Path(__file__).resolve().parent / "cells"
 #: per family: the synthesis command, the cell models beside yosys' cells_sim.v
-FAMILIES = {"ice40": ("synth_ice40 -top accel", ()),
-            "ecp5": ("synth_ecp5 -top accel", (CELLS / "ecp5_mult18x18d.v",
-                                                CELLS / "ecp5_dp16kd.v"))}
+FAMILIES = {"ice40": ("synth_ice40", ()),
+            "ecp5": ("synth_ecp5", (CELLS / "ecp5_mult18x18d.v", CELLS / "ecp5_dp16kd.v"))}
 
 
 def yosys_share() -> Path:
@@ -67,9 +66,10 @@ def cell_models(family: str, work: Path) -> dict:
     return {"libraries": (work / "cells_sim.v", *ours), "includes": (yosys_share() / family,)}
 
 
-def synthesis_script(family: str, params: HwParams, spram_kinds: list) -> str:
-    """The yosys script from ``accel.il`` to ``netlist.v`` (the board build's synthesis)."""
-    synth = FAMILIES[family][0]
+def synthesis_script(family: str, params: HwParams, spram_kinds: list, top: str = TOP) -> str:
+    """The yosys script from ``accel.il`` (module ``top``) to ``netlist.v`` (the board build's
+    synthesis)."""
+    synth = f"{FAMILIES[family][0]} -top {top}"
     if family == "ice40" and params.alpha_mult == "dsp":
         synth += " -dsp"  # SB_MAC16 inference needs it, as in the board build
     drop = [f"delete t:$meminit_v2 r:MEMID=*{kind}* %i" for kind in spram_kinds]
@@ -77,16 +77,18 @@ def synthesis_script(family: str, params: HwParams, spram_kinds: list) -> str:
                       "tee -o cells.txt stat"]) + "\n"
 
 
-def synthesize(acc: Accelerator, family: str, out: Path) -> Path:
-    """``out/netlist.v``: the accelerator synthesized for ``family`` (reused when the RTLIL and
-    the script are unchanged). Raises EcgAlqError naming yosys' last error."""
+def synthesize(design, layout: Layout, family: str, out: Path, name: str = TOP) -> Path:
+    """``out/netlist.v``: ``design`` (the accelerator, or a board's link top around it, whose
+    accelerator's memory layout is ``layout``) synthesized for ``family`` as module ``name``
+    (reused when the RTLIL and the script are unchanged). Raises EcgAlqError naming yosys' last
+    error."""
     from amaranth.back import rtlil
 
     if family not in FAMILIES:
         raise EcgAlqError(f"unknown FPGA family {family!r}; known: {', '.join(FAMILIES)}")
     out.mkdir(parents=True, exist_ok=True)
-    il = rtlil.convert(acc, name=TOP, emit_src=False)
-    script = synthesis_script(family, acc.layout.params, acc.layout.spram_kinds())
+    il = rtlil.convert(design, name=name, emit_src=False)
+    script = synthesis_script(family, layout.params, layout.spram_kinds(), name)
     key = out / "netlist.key"
     netlist = out / "netlist.v"
     from ecg_alq.cachekey import tool_versions
@@ -105,7 +107,7 @@ def synthesize(acc: Accelerator, family: str, out: Path) -> Path:
                           capture_output=True, text=True, env=env)
     if proc.returncode or not netlist.exists():
         errors = [ln for ln in (proc.stderr + proc.stdout).splitlines() if "ERROR" in ln]
-        raise EcgAlqError(f"yosys could not synthesize the accelerator for {family}: "
+        raise EcgAlqError(f"yosys could not synthesize {name} for {family}: "
                           f"{errors[-1] if errors else 'no ERROR line'} (log: {out / 'yosys.log'})")
     atomic.write_text(key, stamp)
     return netlist

@@ -72,7 +72,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     if family:
         from ecg_alq.sim.netlist import cell_models, check_modelled, synthesize
 
-        gates = {"verilog_path": synthesize(acc, family, work / "netlist"),
+        gates = {"verilog_path": synthesize(acc, acc.layout, family, work / "netlist"),
                  **cell_models(family, work / "netlist")}
         check_modelled(gates["verilog_path"], gates["libraries"])
         cfg |= {"layer_check": 0, "dst": [], "banks": {}}

@@ -18,6 +18,9 @@ byte.
 ``link_answers_short_requests`` (for a slow simulator: nothing runs the accelerator): INFO,
 an unknown command, a bad checksum, a request that stops half way, garbage before a request.
 
+``link_classifies_like_the_board_client``: what ``ecg-alq board classify`` does after power-up
+(INFO, LOAD where the board needs it, the fragments), for a slow gate-level simulation.
+
 ``link_loads_sign_bits`` (a board of memory style "spram", whose sign bits are loaded at run
 time): INFO says loadable and not loaded; CLASSIFY is answered NOT_LOADED; a LOAD with a broken
 checksum fails and leaves it unloaded; :func:`~ecg_alq.boards.host.classify_all` then loads the
@@ -234,6 +237,28 @@ async def link_answers_short_requests(dut):
     for name, status in (("unknown command", P.BAD_COMMAND), ("bad checksum", P.BAD_CHECKSUM),
                          ("timeout", P.TIMEOUT)):
         assert not by[name]["ok"] and f"status {status}:" in by[name]["error"], (name, by[name])
+
+
+def board_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
+    """What ``ecg-alq board classify`` does with a freshly configured board: INFO, the sign
+    rows if the board needs them, then the fragments."""
+    log = []
+    for k, r in enumerate(classify_all(client, x, model_id=model_id, model=model)):
+        log.append({"scenario": f"fragment {k}", "ok": True, "result": r.__dict__})
+    return log
+
+
+@cocotb.test()
+async def link_classifies_like_the_board_client(dut):
+    cfg = config()
+    x = np.load(cfg["fragments"])
+    model = load(cfg["model"])
+    want = GoldenModel(model).logits(x)
+    port = await start_line(dut, cfg)
+    by = await run_session(cfg, board_session, BoardClient(port), model, x, cfg["model_id"])
+    for k in range(len(x)):
+        check_classification(by[f"fragment {k}"], want[k], cfg["expected_cycles"],
+                             f"fragment {k}")
 
 
 def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
