@@ -410,7 +410,7 @@ def verification_section(res: dict) -> list[str]:
     """The second simulator (and, as they come, gate-level netlists) on the shipped model."""
     ic = res.get("icarus")
     if not ic:
-        return netlist_lines(res.get("netlists", []))
+        return netlist_lines(res.get("netlists", [])) + link_lines(res.get("links", []))
     p = ic["parameters"]
     return ["## Accelerator RTL in a second simulator (Icarus Verilog)", "",
             f"Command: `{res['command']}` (model `{res['model']}`, pe {p['pe']}, simd {p['simd']}; "
@@ -425,7 +425,7 @@ def verification_section(res: dict) -> list[str]:
             f"{ic['expected_cycles']} | {ic['seconds_total'] / 60:.1f} min "
             f"({ic['seconds_per_fragment_median']:.1f} s per fragment, median over chunks) |", ""
             ] + ([f"Note: {ic['note']}.", ""] if ic.get("note") else []) + netlist_lines(
-                res.get("netlists", []))
+                res.get("netlists", [])) + link_lines(res.get("links", []))
 
 
 def netlist_lines(netlists: list[dict]) -> list[str]:
@@ -450,6 +450,28 @@ def netlist_lines(netlists: list[dict]) -> list[str]:
                      f"{', '.join(map(str, nl['cycles']))} | {nl['expected_cycles']} | "
                      f"{nl['seconds'] / 60:.1f} min"
                      f"{' (' + nl['note'] + ')' if nl.get('note') else ''} |")
+    return lines + [""]
+
+
+def link_lines(links: list[dict]) -> list[str]:
+    """The boards' link tops as netlists, serving the host client (``--link``)."""
+    if not links:
+        return []
+    lines = ["### The boards' link tops as netlists, serving the host client", "",
+             "The link top every board instantiates (UART receiver and transmitter, protocol "
+             "parser, the accelerator; without the board's PLL and pins) synthesized for the "
+             "board's family and simulated with the cell models while the host client does what "
+             "`ecg-alq board classify` does after power-up: INFO, LOAD where the sign bits live "
+             f"in SPRAM, CLASSIFY; the UART at {links[0]['divisor']} clock cycles per bit. "
+             "Logits, class and cycles against the golden and cycle models.", "",
+             "| board | pe x simd, memory | fragments | bit-exact | cycle model | wall time |",
+             "|---|---|---|---|---|---|"]
+    for ln in links:
+        p = ln["parameters"]
+        lines.append(f"| {ln['board']} | {p['pe']} x {p['simd']}, {p['memory']} | "
+                     f"{ln['fragments']} | "
+                     f"{'yes' if ln['bit_exact'] else 'NO: ' + str(ln.get('failure'))} | "
+                     f"{ln['expected_cycles']} | {ln['seconds'] / 60:.1f} min |")
     return lines + [""]
 
 
