@@ -181,6 +181,11 @@ def check_classification(r: dict, want: np.ndarray, cycles: int, what: str) -> N
     assert r["result"]["cycles"] == cycles, f"{what}: cycles"
 
 
+def check_fragments(by: dict, want: np.ndarray, cycles: int) -> None:
+    for k in range(len(want)):
+        check_classification(by[f"fragment {k}"], want[k], cycles, f"fragment {k}")
+
+
 @cocotb.test()
 async def link_serves_the_host_client(dut):
     cfg = config()
@@ -193,9 +198,7 @@ async def link_serves_the_host_client(dut):
                                  info["classes"], info["version"]) == \
         (cfg["pe"], cfg["simd"], cfg["model_id"], cfg["clock_hz"], P.LOGITS, P.VERSION), info
     assert not info["flags"] & P.FLAG_LOADABLE, info
-    for k in range(len(x)):
-        check_classification(by[f"fragment {k}"], want[k], cfg["expected_cycles"],
-                             f"fragment {k}")
+    check_fragments(by, want, cfg["expected_cycles"])
     expected_errors = {"bad checksum": P.BAD_CHECKSUM, "bad sample": P.BAD_SAMPLE,
                        "unknown command": P.BAD_COMMAND, "timeout": P.TIMEOUT,
                        "broken stop bit": P.TIMEOUT}
@@ -242,23 +245,25 @@ async def link_answers_short_requests(dut):
 def board_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
     """What ``ecg-alq board classify`` does with a freshly configured board: INFO, the sign
     rows if the board needs them, then the fragments."""
-    log = []
-    for k, r in enumerate(classify_all(client, x, model_id=model_id, model=model)):
-        log.append({"scenario": f"fragment {k}", "ok": True, "result": r.__dict__})
-    return log
+    return [{"scenario": f"fragment {k}", "ok": True, "result": r.__dict__}
+            for k, r in enumerate(classify_all(client, x, model_id=model_id, model=model))]
+
+
+async def model_session(dut, session_fn) -> tuple[dict, np.ndarray, dict]:
+    """Start the line and run ``session_fn(client, model, x, model_id)`` on the config's model
+    and fragments; returns the records by scenario, the golden logits and the config."""
+    cfg = config()
+    x = np.load(cfg["fragments"])
+    model = load(cfg["model"])
+    port = await start_line(dut, cfg)
+    by = await run_session(cfg, session_fn, BoardClient(port), model, x, cfg["model_id"])
+    return by, GoldenModel(model).logits(x), cfg
 
 
 @cocotb.test()
 async def link_classifies_like_the_board_client(dut):
-    cfg = config()
-    x = np.load(cfg["fragments"])
-    model = load(cfg["model"])
-    want = GoldenModel(model).logits(x)
-    port = await start_line(dut, cfg)
-    by = await run_session(cfg, board_session, BoardClient(port), model, x, cfg["model_id"])
-    for k in range(len(x)):
-        check_classification(by[f"fragment {k}"], want[k], cfg["expected_cycles"],
-                             f"fragment {k}")
+    by, want, cfg = await model_session(dut, board_session)
+    check_fragments(by, want, cfg["expected_cycles"])
 
 
 def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
@@ -272,25 +277,17 @@ def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> li
     bad = P.load_request(rows, info.pe, info.simd)
     attempt("bad load", lambda: client.exchange(P.LOAD, bad[:-1] + bytes([bad[-1] ^ 0x10])))
     attempt("info after bad load", client.info)
-    for k, r in enumerate(classify_all(client, x, model_id=model_id, model=model)):
-        log.append({"scenario": f"fragment {k}", "ok": True, "result": r.__dict__})
+    log += board_session(client, model, x, model_id)
     attempt("info after", client.info)
     return log
 
 
 @cocotb.test()
 async def link_loads_sign_bits(dut):
-    cfg = config()
-    x = np.load(cfg["fragments"])
-    model = load(cfg["model"])
-    want = GoldenModel(model).logits(x)
-    port = await start_line(dut, cfg)
-    by = await run_session(cfg, load_session, BoardClient(port), model, x, cfg["model_id"])
+    by, want, cfg = await model_session(dut, load_session)
     flags = [by[k]["result"]["flags"] for k in ("info before", "info after bad load", "info after")]
     assert flags == [P.FLAG_LOADABLE, P.FLAG_LOADABLE, P.FLAG_LOADABLE | P.FLAG_LOADED], flags
     assert by["info before"]["result"]["sign_rows"] == cfg["sign_rows"]
     for name, status in (("not loaded", P.NOT_LOADED), ("bad load", P.BAD_CHECKSUM)):
         assert not by[name]["ok"] and f"status {status}:" in by[name]["error"], (name, by[name])
-    for k in range(len(x)):
-        check_classification(by[f"fragment {k}"], want[k], cfg["expected_cycles"],
-                             f"fragment {k}")
+    check_fragments(by, want, cfg["expected_cycles"])
