@@ -10,7 +10,9 @@ uniform baseline at 8-bit activations). Per (protocol, configuration, seed, fold
 ``runs/generalization/split-SEED/PROTOCOL/...``; the golden model's test predictions of each
 finished run are kept in the repository, ``bench/results/generalization-runs/split-SEED/PROTOCOL/
 CONFIG/seed-S-fold-K.json`` (``--store``), so a sweep resumes on a fresh clone, and the tables are
-collected from there. Jobs run fold by fold (seed 0 first), so partial results are balanced ones.
+collected from there (the committed store holds runs on the shipped data set: with another
+``--data``, give another ``--store``). Jobs run fold by fold (seed 0 first), so partial results
+are balanced ones.
 
 The split seed 2026 is fresh: the recipes were tuned on folds of seed 2018, on validation data.
 Comparisons (:mod:`ecg_alq.stats`), over the folds both configurations finished with the same
@@ -261,13 +263,17 @@ EARLIER = ("collected before per-run results were kept in the repository; those 
 
 
 def _keep_earlier(earlier: dict, configs: dict, tests: list) -> tuple[dict, list]:
-    """Add to a protocol's new tables the earlier summaries and comparisons that none of the
-    stored runs can recompute, each marked ``earlier`` (their Holm correction is the earlier
-    table's)."""
+    """Add to a protocol's new tables (of the same split seed) the earlier summaries that the
+    stored runs do not yet match in number (with ``rerun_so_far``: how many are stored) and the
+    comparisons that none of them can recompute, each marked ``earlier`` (their Holm correction
+    is the earlier table's)."""
     configs = dict(configs)
     for c, sm in earlier.get("configs", {}).items():
-        if c not in configs:
+        new = configs.get(c)
+        if new is None or new["runs"] < sm["runs"]:
             configs[c] = sm | {"earlier": sm.get("earlier", EARLIER)}
+            if new is not None:
+                configs[c]["rerun_so_far"] = new["runs"]
     done = {(t["a"], t["b"]) for t in tests}
     kept = [t | {"earlier": t.get("earlier", EARLIER)} for t in earlier.get("comparisons", [])
             if (t["a"], t["b"]) not in done
@@ -278,6 +284,8 @@ def _keep_earlier(earlier: dict, configs: dict, tests: list) -> tuple[dict, list
 def write_results(store: Path, split_seed: int, protocols: list[str], data: str | None) -> dict:
     path = BENCH / "results" / "generalization.json"
     body = json.loads(path.read_text()) if path.exists() else {}
+    if body.get("split_seed") != split_seed:  # another split's tables are not kept
+        body = {}
     body |= {"command": COMMAND, "split_seed": split_seed,
              "configs": {k: {"recipe": r, "quantizer": q} for k, (r, q) in CONFIGS.items()}}
     body.setdefault("protocols", {})

@@ -294,7 +294,9 @@ def generalization_headline(res: dict) -> list[str]:
                           f"{100 * t['difference']:+.2f} "
                           f"points, {m['test']} p = {m['p']:.3g} (Holm {m['p_holm']:.3g}): "
                           f"**{t['verdict']}**."]
-    return lines + _earlier([sm for _, _, sm in rows]) + [""]
+    shown = [t for _, body, _ in rows for t in body["comparisons"]
+             if t["a"] == HEADLINE and t["b"] in body["configs"]]
+    return lines + _earlier([sm for _, _, sm in rows] + shown) + [""]
 
 
 def hardware_and_records_lines() -> list[str]:
@@ -468,9 +470,10 @@ def link_lines(links: list[dict]) -> list[str]:
              "|---|---|---|---|---|---|"]
     for ln in links:
         p = ln["parameters"]
+        verdict = ("not simulated: " + ln["not_simulated"] if ln.get("not_simulated")
+                   else "yes" if ln["bit_exact"] else "NO: " + str(ln.get("failure")))
         lines.append(f"| {ln['board']} | {p['pe']} x {p['simd']}, {p['memory']} | "
-                     f"{ln['fragments']} | "
-                     f"{'yes' if ln['bit_exact'] else 'NO: ' + str(ln.get('failure'))} | "
+                     f"{ln['fragments']} | {verdict} | "
                      f"{ln['expected_cycles']} | {ln['seconds'] / 60:.1f} min |")
     return lines + [""]
 
@@ -623,7 +626,10 @@ def records_section(res: dict) -> list[str]:
 
 def _mark(entry: dict) -> str:
     """A mark on a generalization row kept from an earlier collection (see :func:`_earlier`)."""
-    return " (earlier)" if "earlier" in entry else ""
+    if "earlier" not in entry:
+        return ""
+    so_far = entry.get("rerun_so_far")
+    return f" (earlier; {so_far} re-run so far)" if so_far else " (earlier)"
 
 
 def _earlier(entries: list[dict]) -> list[str]:

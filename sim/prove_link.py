@@ -13,8 +13,9 @@ reset, for every trace of three phases:
    loaded bit may be either), after which the parser hunts again.
 
 In every cycle of every phase: the accelerator is started only right after the bytes
-``A5 01`` arrived; a started request ends (its last result word taken, or the accelerator reset)
-before the parser hunts again; no sign row is written while a request runs.
+``A5 01`` arrived, the ``A5`` while the parser was hunting; a started request ends (its last
+result word taken, or the accelerator reset) before the parser hunts again; no sign row is
+written while a request runs.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def link_proof(loadable: bool = True, free: int = 10, samples: int = 2, logits: 
     m.d.comb += [parser.tx_ready.eq(tx_ready), parser.out_valid.eq(out_valid)]
     with m.If(silent):
         m.d.comb += Assume(tx_ready & out_valid)
-    _monitor_requests(h, parser, got, byte)
+    _monitor_requests(h, parser)
     # phase 2: idle within the bound
     hunted = Signal()  # the parser hunted in phase 2 or 3
     with m.If(silent & parser.hunting):
@@ -77,23 +78,27 @@ def link_proof(loadable: bool = True, free: int = 10, samples: int = 2, logits: 
         m.d.sync += sent.eq(sent + 1)
     with m.Elif(anything):
         m.d.comb += [parser.got.eq(got), parser.byte.eq(byte)]
-    _check_response(h, parser, sent == len(request), answers, depth - 1)
+    # the harness's reset step counts as cycle 0 too: the last step BMC checks is cycle depth - 2
+    _check_response(h, parser, sent == len(request), answers, depth - 2)
     return Proof(f"link_{'loadable' if loadable else 'fixed'}", m, "bmc", depth,
                  f"link parser ({samples} samples, {logits} logits, timeout {timeout_cycles}, "
                  f"{'loadable' if loadable else 'fixed'} sign bits): after any {free} cycles of "
                  f"bytes it hunts within {bound} silent cycles and answers INFO exactly; the "
-                 f"accelerator starts only on A5 01, is never left running when the parser "
-                 f"hunts, and gets no sign row while running (BMC, {depth} cycles)")
+                 f"accelerator starts only on A5 01 (A5 while hunting), is never left running "
+                 f"when the parser hunts, and gets no sign row while running (BMC, {depth} "
+                 f"cycles)")
 
 
-def _monitor_requests(h: Harness, parser: LinkParser, got, byte) -> None:
+def _monitor_requests(h: Harness, parser: LinkParser) -> None:
     """The accelerator-side properties, in every cycle."""
     m = h.m
     last, before = Signal(8), Signal(8)  # the last two bytes the parser received
+    last_hunting, before_hunting = Signal(), Signal()  # and whether it was hunting for each
     with m.If(parser.got):
-        m.d.sync += [last.eq(parser.byte), before.eq(last)]
+        m.d.sync += [last.eq(parser.byte), before.eq(last),
+                     last_hunting.eq(parser.hunting), before_hunting.eq(last_hunting)]
     with m.If(parser.start):
-        m.d.comb += Assert((last == P.CLASSIFY) & (before == P.REQUEST_SYNC))
+        m.d.comb += Assert((last == P.CLASSIFY) & (before == P.REQUEST_SYNC) & before_hunting)
     running = Signal()  # started, and neither reset nor drained of its result words
     words = Signal(range(parser.logits + 1))
     with m.If(parser.start):

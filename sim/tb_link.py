@@ -15,7 +15,7 @@ by a good one (the link must recover): a bad checksum, a sample above 2047, an u
 a request that stops half way (TIMEOUT), a byte with a broken stop bit, garbage before the sync
 byte.
 
-``link_answers_short_requests`` (for a slow simulator: nothing runs the accelerator): INFO,
+``link_answers_short_requests`` (for a slow simulator: no classification completes): INFO,
 an unknown command, a bad checksum, a request that stops half way, garbage before a request.
 
 ``link_classifies_like_the_board_client``: what ``ecg-alq board classify`` does after power-up
@@ -213,7 +213,7 @@ async def link_serves_the_host_client(dut):
 
 
 def short_session(client: BoardClient, port: SimPort) -> list[dict]:
-    """Requests that never run the accelerator, for a slow simulator: INFO; an unknown
+    """Requests that complete no classification, for a slow simulator: INFO; an unknown
     command; INFO with a broken checksum; a CLASSIFY that stops after 3 samples (TIMEOUT);
     garbage, then INFO."""
     log = []

@@ -100,7 +100,8 @@ def test_host_client_against_the_link_in_verilator(frags, small_model, tmp_path)
     not icarus_installed(), reason="Icarus Verilog is not installed (make icarus)"))])
 def test_link_answers_short_requests_in_both_simulators(small_model, simulator, tmp_path):
     """INFO, an unknown command, a bad checksum, a request cut short (TIMEOUT) and garbage
-    before a request, through the host client: nothing runs the accelerator, so Icarus can."""
+    before a request, through the host client: no classification completes (the cut-short one
+    starts the accelerator and must reset it), so Icarus can."""
     model = load(small_model)
     clock_hz, divisor, timeout = 12_000_000, 8, 2_000
     mid = P.model_id(small_model)

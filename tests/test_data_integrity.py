@@ -50,7 +50,7 @@ def test_a_corrupt_record_is_refused_naming_the_file(corrupt_root, tmp_path, cap
 def test_the_records_benchmark_refuses_a_corrupt_record(corrupt_root, tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "records_bench.py"), "--data",
                            str(corrupt_root), "--out", str(tmp_path / "r"), "--rtl-out",
-                           str(tmp_path / "rtl"), "--cv-runs", str(tmp_path / "cv")],
+                           str(tmp_path / "rtl"), "--cv-store", str(tmp_path / "cv")],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
     assert "100.dat does not match its checksum" in proc.stdout + proc.stderr, proc.stderr[-2000:]

@@ -157,13 +157,29 @@ def test_a_failed_classify_left_running_is_caught(tmp_path, monkeypatch):
         prove(link_proof(True, free=12), tmp_path)
 
 
+def test_a_parser_answering_a_good_request_with_an_error_is_caught(tmp_path, monkeypatch):
+    """Every request answered BAD_CHECKSUM: a short, well-formed response that is not INFO's."""
+    from ecg_alq.boards import protocol as P
+    from ecg_alq.boards.link_parser import LinkParser
+    from ecg_alq.sim.prove_link import link_proof
+
+    def always_bad(self, m, s):
+        m.d.sync += self.status.eq(P.BAD_CHECKSUM)
+        m.next = "DECIDE"
+
+    monkeypatch.setattr(LinkParser, "_check", always_bad)
+    with pytest.raises(ProofFailed, match="failed assertion .*prove_link.py"):
+        prove(link_proof(True, free=12), tmp_path)
+
+
 def test_a_wrong_info_answer_is_caught(tmp_path, monkeypatch):
-    """The proof's expected answer differs from the parser's in one byte: it must fail, so the
-    comparison of the response is live."""
+    """The proof's expected answer differs from the parser's in its flags byte only (same
+    length): it must fail, so the comparison of the response's content is live."""
     from ecg_alq.boards import protocol as P
     from ecg_alq.sim import prove_link
 
-    wrong = [P.frame(P.RESPONSE_SYNC, bytes([P.OK, 9]))]
+    wrong = [P.frame(P.RESPONSE_SYNC, bytes([P.OK]) + bytes(prove_link.expected_info_responses(
+        bytes([P.VERSION, 2, 2, 3]), False)[0][2:-2]) + bytes([P.FLAG_LOADED ^ 1]))]
     monkeypatch.setattr(prove_link, "expected_info_responses", lambda info, loadable: wrong)
     with pytest.raises(ProofFailed, match="failed assertion .*prove_link.py"):
         prove(prove_link.link_proof(False, free=4), tmp_path)
