@@ -74,6 +74,7 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
         "widths": {"activation": t.act_bits, "alpha": t.alpha_bits, "basis_sum": t.psum_width,
                    "accumulator": t.acc_width, "bias": t.bias_width, "logit": t.acc_width},
         "memory_bits": acc.layout.memory_bits(),
+        "model_memory": _model_memory(model, acc.layout),
         "cycles": cycles.to_dict(),
         "basis_additions": acc.layout.plan.basis_additions,
     }
@@ -87,6 +88,14 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
     return summary
 
 
+def _model_memory(model, layout) -> dict:
+    """The model file's honest count beside what the accelerator holds of the model."""
+    deployed = layout.model_bits()
+    honest = memory.count(model).total_bits
+    return {"honest_bits": honest, "deployed_bits": sum(deployed.values()),
+            "deployed_by_kind": deployed, "ratio": sum(deployed.values()) / honest}
+
+
 def describe(summary: dict) -> str:
     c = summary["cycles"]
     mem = summary["memory_bits"]
@@ -95,6 +104,10 @@ def describe(summary: dict) -> str:
              f"cycles per inference {c['total']} (ideal {c['ideal']:.0f}, ratio {c['ratio']:.3f})",
              "per layer: " + ", ".join(f"{lc['name']} {lc['total']}" for lc in c["layers"]),
              f"on-chip memory {sum(mem.values())} bits: " + json.dumps(mem)]
+    mm = summary["model_memory"]
+    lines.append(f"model-dependent memory: the chip holds {mm['deployed_bits']} bits "
+                 f"({json.dumps(mm['deployed_by_kind'])}), the model file's honest count is "
+                 f"{mm['honest_bits']} bits: {mm['ratio']:.3f}x")
     if "lint" in summary:
         lint_ = summary["lint"]
         lines.append(f"verilator --lint-only -Wall: {lint_['errors']} errors, "

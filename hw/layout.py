@@ -141,6 +141,19 @@ class Layout:
             out[kind] = out.get(kind, 0) + w * depth
         return out
 
+    def model_bits(self) -> dict[str, int]:
+        """Bits the accelerator holds that depend on the model's parameters, by kind, as the chip
+        stores them (to set beside the model file's honest count): the sign memory (rows padded
+        to ``pe x simd``), the pass tables (alpha, bias, channel, flags per pass and lane), the
+        empty-channel table, and the requantization shifts (constants in logic)."""
+        mem = self.memory_bits()
+        shifts = [c.shift for c in self.tables.layers] + [self.tables.input_shift]
+        lo, hi = min(shifts), max(shifts)
+        shift_bits = max(bits(abs(lo)), bits(hi)) + 1 if lo < 0 else bits(hi)
+        return {"sign_bits": mem["sign_bits"], "pass_tables": mem.get("pass_tables", 0),
+                "empty_channels": mem.get("empty_channels", 0),
+                "shifts": len(shifts) * shift_bits}
+
     # ------------------------------------------------------------------ SPRAM and signs
     @property
     def loadable_signs(self) -> bool:
