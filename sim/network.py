@@ -43,7 +43,8 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     ``golden_model`` (compare with another model file than the one the hardware was built from),
     ``simulator`` ("verilator", the default, or "icarus"), ``netlist`` (an FPGA family, "ice40"
     or "ecp5": simulate the accelerator as yosys synthesizes it for that family, with the cell
-    models, instead of the RTL; :mod:`ecg_alq.sim.netlist`; no layer-by-layer check there).
+    models, instead of the RTL; :mod:`ecg_alq.sim.netlist`; no layer-by-layer check there),
+    ``optimize`` (False: Verilator's C++ unoptimized, for short runs of large designs).
     The testbench asserts integer logits, class and cycles against the golden and cycle models
     (:class:`~ecg_alq.sim.runner.SimulationFailed` otherwise; ``work/report.json`` still holds
     every fragment's result). ``build_dir`` (default ``work/sim``) can be shared by runs of the
@@ -59,6 +60,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
     np.save(work / "x.npy", x)
     waves = bool(options.pop("waves", False))
     simulator = options.pop("simulator", "verilator")
+    optimize = bool(options.pop("optimize", True))
     family = options.pop("netlist", None)
     acc = Accelerator(model, params)
     expected = network_cycles(acc.layout.plan).total
@@ -77,7 +79,7 @@ def simulate(model: IntModel, params: HwParams, x: np.ndarray, work: str | Path,
         check_modelled(gates["verilog_path"], gates["libraries"])
         cfg |= {"layer_check": 0, "dst": [], "banks": {}}
     run(acc, "accel", "tb_network", Path(build_dir) if build_dir else work / "sim", cfg,
-        waves=waves, simulator=simulator, **gates)
+        waves=waves, simulator=simulator, optimize=optimize, **gates)
     return {"fragments": json.loads((work / "report.json").read_text()),
             "expected_cycles": expected, "seconds": time.perf_counter() - t0}
 

@@ -52,11 +52,13 @@ def write_verilog(component, name: str, path: Path) -> Path:
 def run(component, toplevel: str, test_module: str, build_dir: str | Path, config: dict,
         testcase: str | None = None, waves: bool = False, verilog_path: Path | None = None,
         simulator: str = "verilator", libraries: tuple[Path, ...] = (),
-        includes: tuple[Path, ...] = ()) -> Path:
+        includes: tuple[Path, ...] = (), optimize: bool = True) -> Path:
     """Build ``component`` (or reuse ``verilog_path``) and run the cocotb tests of
     ``ecg_alq.sim.<test_module>`` in ``simulator``; returns the results XML. Raises
     SimulationFailed. ``libraries``: more Verilog sources (a netlist's cell models), whose
-    ``include`` files are found in ``includes``."""
+    ``include`` files are found in ``includes``. ``optimize=False`` compiles Verilator's C++
+    without optimization: a large netlist builds in about 60 % of the time and simulates
+    slower, for short runs."""
     from cocotb_tools.runner import get_results, get_runner
 
     check_simulator(simulator)
@@ -69,7 +71,8 @@ def run(component, toplevel: str, test_module: str, build_dir: str | Path, confi
     runner = get_runner(simulator)
     log = build_dir / "sim.log"
     if simulator == "verilator":
-        build = {"build_args": VERILATOR_ARGS + (wave_args() if waves else [])}
+        build = {"build_args": VERILATOR_ARGS + (wave_args() if waves else [])
+                 + ([] if optimize else ["-CFLAGS", "-O0"])}
     else:
         build = {"timescale": ("1ns", "1ps")}
     runner.build(sources=[source, *libraries], includes=[str(p) for p in includes],

@@ -20,7 +20,8 @@ def test_ice40_netlist_of_a_small_model_is_bit_exact(tmp_path):
     model = random_model([conv(4, 5, stride=2, padding=2, pool_kernel=2, pool_stride=2),
                           conv(3, 3, padding=1), dense(5)], input_length=40, seed=2)
     x = random_fragments(2, 40, seed=1)
-    result = simulate(model, HwParams(pe=3, simd=4, memory="spram"), x, tmp_path, netlist="ice40")
+    result = simulate(model, HwParams(pe=3, simd=4, memory="spram"), x, tmp_path, netlist="ice40",
+                      optimize=False)  # a short run: the unoptimized build is much quicker
     assert len(result["fragments"]) == 2
     cells = (tmp_path / "netlist" / "netlist.v").read_text()
     assert all(f"\n  {c} " in cells
