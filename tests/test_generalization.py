@@ -125,3 +125,26 @@ def test_a_training_fragment_on_a_held_out_window_is_refused(frags):
     other = frags.subset(np.array([r, r]))  # the same window twice: held out and training
     with pytest.raises(EcgAlqError, match="overlaps a held-out or reserved window"):
         context_windows(other, np.array([0]), np.array([1]), 720)
+
+
+def test_earlier_summaries_are_kept_marked_until_the_rerun_matches_them(monkeypatch):
+    """bench/generalization.py: a summary whose runs are not (all) in the store stays, marked,
+    with how many are re-run so far; a comparison is recomputed from the store where it can be,
+    else kept marked when one side is an earlier summary."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    from generalization import EARLIER, _keep_earlier
+
+    earlier = {"configs": {"alq": {"runs": 30}, "gone": {"runs": 10}},
+               "comparisons": [{"a": "alq", "b": "gone"}, {"a": "alq", "b": "uniform-1"}]}
+    configs, tests = _keep_earlier(earlier, {"alq": {"runs": 6}, "uniform-1": {"runs": 10}},
+                                   [{"a": "alq", "b": "uniform-1", "new": True}])
+    assert configs["alq"] == {"runs": 30, "earlier": EARLIER, "rerun_so_far": 6}
+    assert configs["gone"] == {"runs": 10, "earlier": EARLIER}
+    assert configs["uniform-1"] == {"runs": 10}
+    assert tests == [{"a": "alq", "b": "uniform-1", "new": True},
+                     {"a": "alq", "b": "gone", "earlier": EARLIER}]
+    configs, tests = _keep_earlier({"configs": {"alq": {"runs": 30}}, "comparisons": []},
+                                   {"alq": {"runs": 30}}, [])
+    assert configs == {"alq": {"runs": 30}} and tests == []
