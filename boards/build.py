@@ -165,6 +165,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
         "pll": top.pll.params if top.pll else None, "synthesis_retry": retried,
         "fmax_mhz": report["fmax_mhz"], "resources": report["resources"],
         "cycles_per_inference": cycles, "latency_ms": cycles / (clock_mhz * 1e3),
+        "model_memory": layout.model_memory(),
         "bitstream": str(next((p for p in (out / f"{NAME}.bin", out / f"{NAME}.bit")
                                if p.exists()), "")),
         "seconds": time.perf_counter() - t0,

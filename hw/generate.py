@@ -74,7 +74,7 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
         "widths": {"activation": t.act_bits, "alpha": t.alpha_bits, "basis_sum": t.psum_width,
                    "accumulator": t.acc_width, "bias": t.bias_width, "logit": t.acc_width},
         "memory_bits": acc.layout.memory_bits(),
-        "model_memory": _model_memory(model, acc.layout),
+        "model_memory": acc.layout.model_memory(),
         "cycles": cycles.to_dict(),
         "basis_additions": acc.layout.plan.basis_additions,
     }
@@ -86,14 +86,6 @@ def generate(model_path: str | Path | None, params: HwParams, out: str | Path,
                               f"in {vpath}")
     write_json(out / "summary.json", summary)
     return summary
-
-
-def _model_memory(model, layout) -> dict:
-    """The model file's honest count beside what the accelerator holds of the model."""
-    deployed = layout.model_bits()
-    honest = memory.count(model).total_bits
-    return {"honest_bits": honest, "deployed_bits": sum(deployed.values()),
-            "deployed_by_kind": deployed, "ratio": sum(deployed.values()) / honest}
 
 
 def describe(summary: dict) -> str:

@@ -21,6 +21,7 @@ from ecg_alq.hw.params import HwParams, bits, width
 from ecg_alq.hw.plan import NetworkPlan, plan_network
 from ecg_alq.hw.tables import BUF_A, BUF_B, Tables, build_tables
 from ecg_alq.hw.writer import write_layout
+from ecg_alq.intmodel import memory
 from ecg_alq.intmodel.spec import IntModel
 
 
@@ -153,6 +154,14 @@ class Layout:
         return {"sign_bits": mem["sign_bits"], "pass_tables": mem.get("pass_tables", 0),
                 "empty_channels": mem.get("empty_channels", 0),
                 "shifts": len(shifts) * shift_bits}
+
+    def model_memory(self) -> dict:
+        """The model file's honest count (every stored bit, :func:`ecg_alq.intmodel.memory.count`)
+        beside what the accelerator holds of the model (:meth:`model_bits`), in bits."""
+        deployed = self.model_bits()
+        honest = memory.count(self.plan.model).total_bits
+        return {"honest_bits": honest, "deployed_bits": sum(deployed.values()),
+                "deployed_by_kind": deployed, "ratio": sum(deployed.values()) / honest}
 
     # ------------------------------------------------------------------ SPRAM and signs
     @property

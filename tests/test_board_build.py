@@ -76,6 +76,9 @@ def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
     assert 0 < used["ICESTORM_LC"]["used"] <= used["ICESTORM_LC"]["available"]
     assert used["ICESTORM_PLL"]["used"] == 1 and s["fmax_mhz"] >= 18.0
     assert s["latency_ms"] == pytest.approx(s["cycles_per_inference"] / 18e3)
+    mm = s["model_memory"]  # the chip's bits of the model beside the honest count
+    assert mm["deployed_bits"] == sum(mm["deployed_by_kind"].values()) > 0
+    assert mm["ratio"] == pytest.approx(mm["deployed_bits"] / mm["honest_bits"])
 
 
 @pytest.mark.slow

@@ -86,6 +86,9 @@ def cmd_build(args) -> int:
     fmax = "not reported" if s["fmax_mhz"] is None else f"{s['fmax_mhz']:.1f} MHz"
     print(f"Fmax {fmax} at a {s['clock_mhz']:.3f} MHz clock; "
           f"{s['cycles_per_inference']} cycles = {s['latency_ms']:.2f} ms per fragment")
+    mm = s["model_memory"]
+    print(f"model-dependent memory on the chip {mm['deployed_bits']} bits, the model file's "
+          f"honest count {mm['honest_bits']} bits ({mm['ratio']:.3f}x)")
     print(f"bitstream {s['bitstream']}; report {out / 'report.json'}")
     return 0
 

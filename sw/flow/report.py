@@ -323,10 +323,17 @@ def _hardware_section(doc: Document, flow, figures: Path) -> None:
     doc.para(f"pe {p['pe']} x simd {p['simd']}, alpha multipliers {p['alpha_mult']}, memory "
              f"style {p['memory']}; widths: activations {w['activation']}, alpha {w['alpha']}, "
              f"accumulator {w['accumulator']}, logits {w['logit']} bits; on-chip memory "
-             f"{sum(v['memory_bits'].values())} bits; `verilator --lint-only`: "
+             f"{sum(v['memory_bits'].values())} bits{_model_bits(v)}; `verilator --lint-only`: "
              f"{v['lint']['errors']} errors. Input stage {c['input']} cycles, then per layer:")
     doc.figure("cycles_per_layer.png", "Cycles per layer (cycle model, equal to the RTL in "
                "every simulation) and the ideal basis additions / (pe x simd)")
+
+
+def _model_bits(v: dict) -> str:
+    """The chip's bits of the model beside the model file's honest count (hw verilog summary)."""
+    mm = v.get("model_memory")
+    return (f", of which {mm['deployed_bits']} depend on the model (the model file's honest "
+            f"count: {mm['honest_bits']} bits, {mm['ratio']:.3f}x)") if mm else ""
 
 
 def _build_section(doc: Document, flow, figures: Path) -> None:
