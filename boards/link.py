@@ -4,7 +4,10 @@ behind a UART, independent of any particular board.
 :class:`LinkTop` is what every board top-level instantiates and what the UART testbench
 simulates: the UART receiver and transmitter, the protocol parser
 (:class:`ecg_alq.boards.link_parser.LinkParser`, which says how requests are answered) and
-the accelerator, which a bad or timed-out request resets.
+the accelerator, which a bad or timed-out request resets. With ``boot_offset`` (memory style
+"spram" only), a :class:`ecg_alq.boards.flash_loader.FlashLoader` first reads the sign rows
+from the SPI flash at that offset into SPRAM, and the link counts them as loaded: the board
+boots alone; bytes that arrive meanwhile are dropped.
 
 Ports::
 
@@ -13,15 +16,18 @@ Ports::
     busy        Out 1  the accelerator is busy (an LED)
     last_class  Out    the class id of the last fragment answered OK (0 before the first)
     status      Out 3  the status of the last answered request
+    flash_cs_n, flash_sck, flash_copi  Out 1,  flash_cipo  In 1   (``boot_offset``) the SPI flash
+    booting     Out 1  (``boot_offset``) the sign rows are being read from the flash
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.hdl import ResetInserter
 from amaranth.lib.wiring import In, Out
 
 from ecg_alq.boards import protocol as P
+from ecg_alq.boards.flash_loader import DEFAULT_WAKE_CYCLES, FlashLoader
 from ecg_alq.boards.link_parser import LinkParser
 from ecg_alq.boards.uart import UartRx, UartTx
 from ecg_alq.hw.accelerator import Accelerator
@@ -36,8 +42,12 @@ MAX_BAUD_ERROR = 0.02  #: a UART tolerates a few percent of bit-time error betwe
 class LinkTop(Checked):
 
     @classmethod
-    def check(cls, model, params, clock_hz, baud, timeout_cycles, model_id=0):
+    def check(cls, model, params, clock_hz, baud, timeout_cycles, model_id=0, boot_offset=None,
+              boot_wake_cycles=DEFAULT_WAKE_CYCLES):
         must_be_positive(clock_hz=clock_hz, baud=baud, timeout_cycles=timeout_cycles)
+        if boot_offset is not None and params.memory != "spram":
+            reject(f"booting from the flash loads sign rows into SPRAM: memory style 'spram' "
+                   f"only (this one's sign bits are in the bitstream, memory {params.memory!r})")
         if model.input.length != P.SAMPLES or model.num_classes != P.LOGITS:
             reject(f"the serial protocol carries {P.SAMPLES}-sample fragments and "
                    f"{P.LOGITS} logits; the model has {model.input.length} and "
@@ -53,15 +63,23 @@ class LinkTop(Checked):
                    f"(at most {MAX_BAUD_ERROR:.0%} works): choose another baud rate")
 
     def __init__(self, model: IntModel, params: HwParams, clock_hz: int, baud: int,
-                 timeout_cycles: int, model_id: int = 0):
+                 timeout_cycles: int, model_id: int = 0, boot_offset: int | None = None,
+                 boot_wake_cycles: int = DEFAULT_WAKE_CYCLES):
         layout = Layout.of(model, params)
         self.divisor = max(1, round(clock_hz / baud))
         self.params, self.clock_hz, self.baud = params, clock_hz, baud
         self.timeout_cycles, self.model_id = timeout_cycles, model_id
         self.accel = Accelerator(model, params, layout)
         self.uart_rx, self.uart_tx = UartRx(self.divisor), UartTx(self.divisor)
-        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "busy": Out(1),
-                          "last_class": Out(layout.class_width), "status": Out(3)})
+        ports = {"rx": In(1, init=1), "tx": Out(1, init=1), "busy": Out(1),
+                 "last_class": Out(layout.class_width), "status": Out(3)}
+        self.loader = None
+        if boot_offset is not None:
+            self.loader = FlashLoader(layout.sign_depth, P.row_bytes(params.pe, params.simd),
+                                      boot_offset, wake_cycles=boot_wake_cycles)
+            ports |= {"flash_cs_n": Out(1, init=1), "flash_sck": Out(1), "flash_copi": Out(1),
+                      "flash_cipo": In(1), "booting": Out(1)}
+        super().__init__(ports)
 
     def info_bytes(self) -> bytes:
         """INFO's payload but its last byte (the flags, which change when loading)."""
@@ -82,8 +100,10 @@ class LinkTop(Checked):
         m.d.sync += abort_q.eq(parser.abort)
         m.submodules.accel = ResetInserter(abort_q)(accel)
         m.submodules.uart_rx, m.submodules.uart_tx = rx, tx
-        # the received byte, registered (the receiver's valid is combinational)
-        m.d.sync += [parser.got.eq(rx.valid), parser.byte.eq(rx.data)]
+        # the received byte, registered (the receiver's valid is combinational); none while
+        # the sign rows come from the flash
+        booted = self._boot(m, parser) if self.loader else 1
+        m.d.sync += [parser.got.eq(rx.valid & booted), parser.byte.eq(rx.data)]
         m.d.comb += [
             rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(accel.busy),
             tx.data.eq(parser.tx_data), tx.valid.eq(parser.tx_valid),
@@ -95,7 +115,20 @@ class LinkTop(Checked):
             parser.cycles.eq(accel.cycles),
             self.status.eq(parser.status), self.last_class.eq(parser.last_class)]
         if layout.loadable_signs:
-            m.d.comb += [accel.load_valid.eq(parser.load_valid),
-                         accel.load_addr.eq(parser.load_addr),
-                         accel.load_data.eq(parser.load_data)]
+            for name in ("load_valid", "load_addr", "load_data"):
+                row = getattr(parser, name)
+                if self.loader:  # the flash's rows first, then the host's LOADs
+                    row = Mux(self.loader.done, row, getattr(self.loader, name))
+                m.d.comb += getattr(accel, name).eq(row)
         return m
+
+    def _boot(self, m: Module, parser: LinkParser):
+        """The flash loader on the flash pins, ``booting`` until it is done, the parser told
+        the rows are loaded as it finishes. Returns its ``done``."""
+        loader = m.submodules.loader = self.loader
+        done_q = Signal()
+        m.d.sync += done_q.eq(loader.done)
+        m.d.comb += [self.flash_cs_n.eq(loader.cs_n), self.flash_sck.eq(loader.sck),
+                     self.flash_copi.eq(loader.copi), loader.cipo.eq(self.flash_cipo),
+                     self.booting.eq(~loader.done), parser.preloaded.eq(loader.done & ~done_q)]
+        return loader.done

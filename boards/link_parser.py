@@ -35,6 +35,7 @@ Ports::
     cycles              In  32     the accelerator's cycle count of the last inference
     load_valid, load_addr, load_data  Out   a sign-memory row to write (``loadable`` only)
     status              Out 3      the status of the last answered request
+    preloaded           In  1      (one cycle) the sign rows were written by someone else: loaded
     last_class          Out class_width   the class of the last fragment answered OK
 """
 
@@ -85,7 +86,7 @@ class LinkParser(Checked):
             "out_valid": In(1), "out_class": In(class_width), "out_logit": In(signed(32)),
             "out_ready": Out(1), "cycles": In(32), "load_valid": Out(1),
             "load_addr": Out(range(sign_depth + 1)), "load_data": Out(8 * row_bytes),
-            "status": Out(3), "last_class": Out(class_width)})
+            "status": Out(3), "last_class": Out(class_width), "preloaded": In(1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -117,6 +118,8 @@ class LinkParser(Checked):
             m.d.sync += self.sample_valid.eq(0)
         m.d.sync += self.start.eq(0)
         s.loaded = Signal(init=int(not self.loadable))
+        with m.If(self.preloaded):  # the sign rows came from elsewhere (the boot flash)
+            m.d.sync += s.loaded.eq(1)
         s.info = Array([Const(b, 8) for b in self.info]
                        + [Cat(Const(int(self.loadable), 1), s.loaded, Const(0, 6))])
         s.row = Signal(range(self.sign_depth + 1))

@@ -13,52 +13,9 @@ from __future__ import annotations
 import cocotb
 from cocotb.triggers import FallingEdge
 
-from ecg_alq.boards.flash_loader import READ, WAKE
 from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
-
-
-class SpiFlash:
-    """An SPI flash seen at every falling clock edge (the loader's outputs are stable then):
-    bits in on rising ``sck``, the next data bit out after falling ``sck``."""
-
-    def __init__(self, dut, image: bytes, wake_cycles: int):
-        self.dut, self.image, self.wake_cycles = dut, image, wake_cycles
-        self.awake_at = None  # cycle from which commands other than WAKE are served
-        self.reads = 0
-
-    async def serve(self) -> None:
-        dut, cycle, sck, selected = self.dut, 0, 0, False
-        bits, address, data_bit = [], None, 0
-        dut.cipo.value = 0
-        while True:
-            await FallingEdge(dut.clk)
-            cycle += 1
-            cs_n, new_sck = int(dut.cs_n.value), int(dut.sck.value)
-            if cs_n:
-                if selected and bits[:8] == _bits(WAKE):
-                    self.awake_at = cycle + self.wake_cycles
-                selected, bits, address = False, [], None
-            elif not selected:
-                selected, bits, address, data_bit = True, [], None, 0
-            if selected and new_sck and not sck:  # rising sck: the flash takes copi
-                bits.append(int(dut.copi.value))
-                if len(bits) == 8 and bits != _bits(WAKE):
-                    assert bits == _bits(READ), f"unknown command {bits}"
-                    assert self.awake_at is not None and cycle >= self.awake_at, \
-                        "READ before the flash woke up"
-            if selected and sck and not new_sck and len(bits) >= 32 and bits[:8] == _bits(READ):
-                if address is None:
-                    address = int("".join(map(str, bits[8:32])), 2)
-                    self.reads += 1
-                byte = self.image[address + data_bit // 8]
-                dut.cipo.value = (byte >> (7 - data_bit % 8)) & 1
-                data_bit += 1
-            sck = new_sck
-
-
-def _bits(byte: int) -> list[int]:
-    return [(byte >> (7 - i)) & 1 for i in range(8)]
+from ecg_alq.sim.spi_flash import SpiFlash
 
 
 @cocotb.test()

@@ -46,6 +46,7 @@ from ecg_alq.intmodel import load
 from ecg_alq.intmodel.golden import GoldenModel
 from ecg_alq.sim.bench import CLOCK_NS, Bench
 from ecg_alq.sim.runner import config
+from ecg_alq.sim.spi_flash import SpiFlash
 
 
 
@@ -249,13 +250,16 @@ def board_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> l
             for k, r in enumerate(classify_all(client, x, model_id=model_id, model=model))]
 
 
-async def model_session(dut, session_fn) -> tuple[dict, np.ndarray, dict]:
-    """Start the line and run ``session_fn(client, model, x, model_id)`` on the config's model
-    and fragments; returns the records by scenario, the golden logits and the config."""
+async def model_session(dut, session_fn, before=None) -> tuple[dict, np.ndarray, dict]:
+    """Start the line, wait for ``before(dut)`` (when given), then run ``session_fn(client,
+    model, x, model_id)`` on the config's model and fragments; returns the records by scenario,
+    the golden logits and the config."""
     cfg = config()
     x = np.load(cfg["fragments"])
     model = load(cfg["model"])
     port = await start_line(dut, cfg)
+    if before is not None:
+        await before(dut)
     by = await run_session(cfg, session_fn, BoardClient(port), model, x, cfg["model_id"])
     return by, GoldenModel(model).logits(x), cfg
 
@@ -264,6 +268,34 @@ async def model_session(dut, session_fn) -> tuple[dict, np.ndarray, dict]:
 async def link_classifies_like_the_board_client(dut):
     by, want, cfg = await model_session(dut, board_session)
     check_fragments(by, want, cfg["expected_cycles"])
+
+
+def booted_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:
+    """After the board loaded its sign rows from the flash: INFO, then the fragments."""
+    return [{"scenario": "info", "ok": True, "result": client.info().__dict__},
+            *board_session(client, model, x, model_id)]
+
+
+@cocotb.test()
+async def link_boots_from_flash(dut):
+    """Power-up with the sign rows in the SPI flash model (``flash_rows``, hex, at
+    ``flash_offset``): the board loads them itself, says so, and classifies without a LOAD."""
+    cfg = config()
+    flash = SpiFlash(dut, bytes.fromhex(cfg["flash_rows"]), cfg["flash_wake_cycles"],
+                     base=cfg["flash_offset"], prefix="flash_")
+    cocotb.start_soon(flash.serve())
+    by, want, cfg = await model_session(dut, booted_session, before=_wait_for_boot)
+    assert by["info"]["result"]["flags"] == P.FLAG_LOADABLE | P.FLAG_LOADED, by["info"]
+    assert flash.reads == 1
+    check_fragments(by, want, cfg["expected_cycles"])
+
+
+async def _wait_for_boot(dut) -> None:
+    for _ in range(1_000_000):
+        if not int(dut.booting.value):
+            return
+        await FallingEdge(dut.clk)
+    raise AssertionError("the board never finished loading from the flash")
 
 
 def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> list[dict]:

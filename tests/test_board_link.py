@@ -135,6 +135,36 @@ def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
     run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_loads_sign_bits")
 
 
+def test_the_board_boots_from_the_flash_and_classifies_without_a_load(frags, tmp_path):
+    """Power-up with the sign rows in an SPI flash model at 1 MiB: the link reads them into
+    SPRAM itself, INFO says loaded, and a fragment is classified bit-exactly with no LOAD."""
+    from ecg_alq.boards.flash_loader import flash_image_rows
+    from ecg_alq.intmodel import save
+
+    model = random_model([conv(4, 16, stride=8, padding=4, pool_kernel=8, pool_stride=8),
+                          conv(24, 5, stride=2, padding=2, pool_kernel=4, pool_stride=4),
+                          dense(17)], input_length=P.SAMPLES, seed=3)
+    save(model, tmp_path / "wide.npz")
+    params = HwParams(pe=2, simd=8, memory="spram")
+    clock_hz, divisor, timeout, offset = 12_000_000, 8, 30_000, 0x100000
+    mid = P.model_id(tmp_path / "wide.npz")
+    top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid,
+                  boot_offset=offset, boot_wake_cycles=5)
+    rows = flash_image_rows(top.accel.layout.sign_rows(), P.row_bytes(params.pe, params.simd))
+    np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
+    cfg = {"model": str(tmp_path / "wide.npz"), "fragments": str(tmp_path / "x.npy"),
+           "divisor": divisor, "model_id": mid, "timeout_cycles": timeout,
+           "expected_cycles": network_cycles(plan_network(model, params)).total,
+           "flash_rows": rows.hex(), "flash_offset": offset, "flash_wake_cycles": 5,
+           "report": str(tmp_path / "link.json")}
+    run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_boots_from_flash")
+
+
+def test_booting_from_flash_needs_sign_bits_in_spram(small_model):
+    with pytest.raises(HardwareParamError, match="memory style 'spram' only"):
+        LinkTop(load(small_model), HwParams(), 12_000_000, 115_200, 1000, boot_offset=0)
+
+
 def test_board_classify_command_gives_clear_errors(tmp_path, capsys):
     from ecg_alq.cli import main
 
