@@ -130,13 +130,36 @@ def _yosys_crashed(out: Path) -> bool:
     return not (out / f"{NAME}.tim").exists() and "ERROR: Assert" in _last_error(out / f"{NAME}.rpt")
 
 
+FLASH_IMAGE = f"{NAME}_flash.bin"  #: the bitstream with the sign rows at the boot offset
+
+
+def write_flash_image(out: Path, layout, params: HwParams, offset: int) -> Path:
+    """``out/FLASH_IMAGE``: the iCE40 bitstream, erased bytes (0xFF) up to ``offset``, then the
+    sign rows as the flash loader reads them; what ``iceprog`` writes to the board's flash."""
+    from ecg_alq.boards.flash_loader import flash_image_rows
+    from ecg_alq.boards.protocol import row_bytes
+
+    bitstream = (out / f"{NAME}.bin").read_bytes()
+    if len(bitstream) > offset:
+        raise BuildFailed(f"the bitstream ({len(bitstream)} bytes) reaches past the boot offset "
+                          f"{offset:#x}: give a larger --boot-offset", fits=True)
+    rows = flash_image_rows(layout.sign_rows(), row_bytes(params.pe, params.simd))
+    image = out / FLASH_IMAGE
+    with atomic.atomic_path(image) as tmp:
+        tmp.write_bytes(bitstream + b"\xff" * (offset - len(bitstream)) + rows)
+    return image
+
+
 def build(board_name: str, model_path: str | Path, params: HwParams, out: str | Path,
           baud: int = BAUD, clock_mhz: float | None = None, seed: int = 1,
-          precheck: bool = True) -> dict:
+          precheck: bool = True, boot_offset: int | None = None) -> dict:
     """Build the bitstream of ``board_name`` for the model file; returns the report (also
     ``out/report.json``). With ``precheck``, a design whose adder trees alone exceed the
     device's logic cells or whose memories cannot fit its block RAM is refused before synthesis
-    (nothing is written then); without, the tools run and report the overflow."""
+    (nothing is written then); without, the tools run and report the overflow. With
+    ``boot_offset`` (memory style "spram"), the design reads its sign rows from the
+    configuration flash at that offset after power-up, and the build writes the flash image
+    (:func:`write_flash_image`; the report's ``flash_image``)."""
     spec = board(board_name)
     params.validate()
     if params.memory == "spram" and spec.family != "ice40":
@@ -148,7 +171,7 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
         _check_logic(board_name, spec, layout)
         _check_block_ram(board_name, spec, layout)
     top = BoardTop(spec, model, params, baud, clock_hz=clock_mhz * 1e6 if clock_mhz else None,
-                   model_id=model_id(model_path))  # checks the clock and the baud rate
+                   model_id=model_id(model_path), boot_offset=boot_offset)  # checks them all
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
@@ -170,6 +193,9 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                                if p.exists()), "")),
         "seconds": time.perf_counter() - t0,
     }
+    if boot_offset is not None:
+        summary |= {"boot_offset": boot_offset,
+                    "flash_image": str(write_flash_image(out, layout, params, boot_offset))}
     atomic.write_json(out / "report.json", summary)
     _check_fit_and_timing(board_name, spec, summary, out)
     return summary

@@ -30,6 +30,9 @@ from amaranth.lib.wiring import In, Out
 from ecg_alq.hw.params import Checked, must_be_positive, reject
 
 WAKE, READ = 0xAB, 0x03  #: release from deep power-down; read data (24-bit address)
+#: where ``ecg-alq build --boot-from-flash`` puts the sign rows: 1 MiB, past any iCE40UP5K
+#: bitstream (104,090 bytes)
+DEFAULT_BOOT_OFFSET = 0x100000
 ADDRESS_BITS = 24
 #: W25Q-family flash: 3 us from release to the first command (tRES1); at 100 MHz, 300 cycles
 DEFAULT_WAKE_CYCLES = 300

@@ -81,12 +81,18 @@ class BoardTop(Elaboratable):
     """The link on ``spec``'s pins, clocked by its oscillator or, for ``clock_hz``, a PLL."""
 
     def __init__(self, spec: Board, model: IntModel, params: HwParams, baud: int,
-                 clock_hz: float | None = None, timeout_s: float = 0.1, model_id: int = 0):
+                 clock_hz: float | None = None, timeout_s: float = 0.1, model_id: int = 0,
+                 boot_offset: int | None = None):
+        """``boot_offset``: read the sign rows from the configuration flash at this byte offset
+        after power-up (memory style "spram"; :mod:`ecg_alq.boards.flash_loader`)."""
         self.spec = spec
         self.pll = clock_setting(spec, clock_hz)
         self.clock_hz = self.pll.output_hz if self.pll else spec.oscillator_hz
         hz = int(round(self.clock_hz))
-        self.link = LinkTop(model, params, hz, baud, max(1, int(timeout_s * hz)), model_id)
+        # the flash's wake-up time (3 us) in cycles of this clock
+        wake = max(1, int(3e-6 * hz) + 1)
+        self.link = LinkTop(model, params, hz, baud, max(1, int(timeout_s * hz)), model_id,
+                            boot_offset=boot_offset, boot_wake_cycles=wake)
 
     def elaborate(self, platform):
         m = Module()
@@ -98,7 +104,9 @@ class BoardTop(Elaboratable):
         m.submodules.rx = rx = io.Buffer("i", uart.rx)
         m.submodules.tx = tx = io.Buffer("o", uart.tx)
         m.d.comb += [link.rx.eq(rx.i), tx.o.eq(link.tx)]
-        leds = [(self.spec.busy_led, link.busy)]
+        if link.loader:
+            self._flash_pins(m, platform, link)
+        leds = [(self.spec.busy_led, link.busy | (link.booting if link.loader else 0))]
         leds += [(index, link.last_class[bit]) for bit, index in enumerate(self.spec.class_leds)]
         if self.spec.error_led is not None:
             leds.append((self.spec.error_led, link.status != OK))
@@ -107,3 +115,17 @@ class BoardTop(Elaboratable):
             m.submodules[f"led{index}"] = buf
             m.d.comb += buf.o.eq(value)
         return m
+
+    @staticmethod
+    def _flash_pins(m: Module, platform, link: LinkTop) -> None:
+        """The configuration flash's SPI pins (``spi_flash_1x``; its chip select, write-protect
+        and hold are active low on the pins, active high here) to the link's flash loader."""
+        flash = platform.request("spi_flash_1x", 0, dir="-")
+        pins = {"cs": ~link.flash_cs_n, "clk": link.flash_sck, "copi": link.flash_copi}
+        if hasattr(flash, "wp"):
+            pins |= {"wp": 0, "hold": 0}
+        for name, value in pins.items():
+            buf = m.submodules[f"flash_{name}"] = io.Buffer("o", getattr(flash, name))
+            m.d.comb += buf.o.eq(value)
+        cipo = m.submodules.flash_cipo = io.Buffer("i", flash.cipo)
+        m.d.comb += link.flash_cipo.eq(cipo.i)

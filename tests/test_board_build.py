@@ -67,8 +67,19 @@ def test_impossible_clocks_are_refused():
 
 @pytest.mark.slow
 def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
-    s = build("icebreaker", small_model, HwParams(pe=2, simd=4, memory="spram"), tmp_path,
-              clock_mhz=18)
+    """Booting from the flash too: the flash image holds the bitstream, erased bytes up to
+    the boot offset, then the sign rows."""
+    from ecg_alq.boards.flash_loader import flash_image_rows
+    from ecg_alq.hw.layout import Layout
+    from ecg_alq.intmodel import load
+
+    params = HwParams(pe=2, simd=4, memory="spram")
+    s = build("icebreaker", small_model, params, tmp_path, clock_mhz=18, boot_offset=0x100000)
+    image = (tmp_path / "ecg_alq_flash.bin").read_bytes()
+    bitstream = (tmp_path / "ecg_alq.bin").read_bytes()
+    rows = flash_image_rows(Layout.of(load(small_model), params).sign_rows(), 1)
+    assert s["flash_image"] == str(tmp_path / "ecg_alq_flash.bin")
+    assert image == bitstream + b"\xff" * (0x100000 - len(bitstream)) + rows
     assert s["clock_mhz"] == 18.0 and s["pll"]["DIVQ"] >= 1
     assert s["resources"]["ICESTORM_SPRAM"]["used"] == 2  # raw samples and sign bits
     assert (tmp_path / "ecg_alq.bin").stat().st_size > 100_000

@@ -127,14 +127,18 @@ def test_a_training_fragment_on_a_held_out_window_is_refused(frags):
         context_windows(other, np.array([0]), np.array([1]), 720)
 
 
-def test_earlier_summaries_are_kept_marked_until_the_rerun_matches_them(monkeypatch):
+def test_earlier_summaries_are_kept_marked_until_the_rerun_matches_them():
     """bench/generalization.py: a summary whose runs are not (all) in the store stays, marked,
     with how many are re-run so far; a comparison is recomputed from the store where it can be,
     else kept marked when one side is an earlier summary."""
+    import importlib.util
     from pathlib import Path
 
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
-    from generalization import EARLIER, _keep_earlier
+    path = Path(__file__).resolve().parents[1] / "bench" / "generalization.py"
+    spec = importlib.util.spec_from_file_location("bench_generalization", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    EARLIER, _keep_earlier = bench.EARLIER, bench._keep_earlier
 
     earlier = {"configs": {"alq": {"runs": 30}, "gone": {"runs": 10}},
                "comparisons": [{"a": "alq", "b": "gone"}, {"a": "alq", "b": "uniform-1"}]}

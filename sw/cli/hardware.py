@@ -79,7 +79,8 @@ def cmd_build(args) -> int:
                              clock_mhz=spec.default_clock_mhz if args.clock_mhz is None
                              else args.clock_mhz,
                              seeds=tuple(range(1, args.seeds + 1)), relax=args.relax_clock,
-                             baud=args.baud, precheck=not args.force)
+                             baud=args.baud, precheck=not args.force,
+                             boot_offset=args.boot_offset if args.boot_from_flash else None)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
@@ -90,6 +91,10 @@ def cmd_build(args) -> int:
     print(f"model-dependent memory on the chip {mm['deployed_bits']} bits, the model file's "
           f"honest count {mm['honest_bits']} bits ({mm['ratio']:.3f}x)")
     print(f"bitstream {s['bitstream']}; report {out / 'report.json'}")
+    if s.get("flash_image"):
+        print(f"flash image {s['flash_image']} (the bitstream, then the sign rows at "
+              f"{s['boot_offset']:#x}): program it with `iceprog {s['flash_image']}`; the board "
+              f"then boots and classifies without a LOAD")
     return 0
 
 
@@ -139,6 +144,7 @@ def _configure_sim(p) -> None:
 
 
 def _configure_build(p) -> None:
+    from ecg_alq.boards.flash_loader import DEFAULT_BOOT_OFFSET
     from ecg_alq.boards.protocol import BAUD
     from ecg_alq.boards.top import BOARDS
 
@@ -156,6 +162,11 @@ def _configure_build(p) -> None:
     p.add_argument("--out", help="output folder (default runs/build-BOARD)")
     p.add_argument("--force", action="store_true", help="run the tools even when the memories "
                    "cannot fit the device's block RAM (to see the tools' numbers)")
+    p.add_argument("--boot-from-flash", action="store_true", help="memory style spram: the "
+                   "design reads its sign rows from the configuration flash after power-up "
+                   "(no host LOAD); writes the flash image (bitstream + rows)")
+    p.add_argument("--boot-offset", type=lambda v: int(v, 0), default=DEFAULT_BOOT_OFFSET,
+                   help=f"flash byte offset of the sign rows (default {DEFAULT_BOOT_OFFSET:#x})")
     p.set_defaults(func=cmd_build)
 
 
