@@ -68,6 +68,26 @@ def icarus_run(n: int, chunk: int, runs: Path, data: str | None) -> dict:
                 c["seconds"] / max(1, len(c["report"])) for c in chunks)}
 
 
+def _reuse(done: Path, key: dict) -> dict | None:
+    """A finished result of the same ``key`` that was bit-exact (a refused or failed one runs
+    again)."""
+    if done.exists():
+        old = json.loads(done.read_text())
+        if all(old.get(k) == v for k, v in key.items()) and old.get("bit_exact"):
+            return old
+    return None
+
+
+def _finish(done: Path, out: dict, t0: float, what: str) -> dict:
+    """Add the wall time to ``out``, keep it in ``done`` and say it."""
+    import time
+
+    out["seconds"] = time.perf_counter() - t0
+    atomic.write_json(done, out)
+    print(f"{what}: {out}", flush=True)
+    return out
+
+
 def netlist_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
     """The shipped model on ``n`` spread fragments through ``board_name``'s gate-level netlist
     (resumable: ``runs/netlist-<board>/result.json``)."""
@@ -84,10 +104,8 @@ def netlist_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
            "data_sha256": hashlib.sha256(np.ascontiguousarray(frags.x[rows]).tobytes()).hexdigest()}
     work = runs / f"netlist-{board_name}"
     done = work / "result.json"
-    if done.exists():
-        old = json.loads(done.read_text())
-        if all(old.get(k) == v for k, v in key.items()) and old.get("bit_exact"):
-            return old  # a refused or failed board runs again (its netlist is reused if unchanged)
+    if (old := _reuse(done, key)) is not None:
+        return old  # (a refused or failed board runs again; its netlist is reused if unchanged)
     out = {"board": board_name, "family": spec.family, **key,
            "expected_cycles": network_cycles(plan_network(model, params)).total}
     t0 = time.perf_counter()
@@ -102,10 +120,7 @@ def netlist_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
                                            + 1 for r in reps)}
     except EcgAlqError as exc:
         out |= {"fragments": 0, "bit_exact": None, "not_simulated": str(exc)}
-    out["seconds"] = time.perf_counter() - t0
-    atomic.write_json(done, out)
-    print(f"{board_name} netlist: {out}", flush=True)
-    return out
+    return _finish(done, out, t0, f"{board_name} netlist")
 
 
 def link_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
@@ -131,10 +146,8 @@ def link_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
            "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
            "data_sha256": hashlib.sha256(np.ascontiguousarray(frags.x[rows]).tobytes()).hexdigest()}
     done = work / "result.json"
-    if done.exists():
-        old = json.loads(done.read_text())
-        if all(old.get(k) == v for k, v in key.items()) and old.get("bit_exact"):
-            return old  # a refused or failed board runs again
+    if (old := _reuse(done, key)) is not None:
+        return old
     clock_hz, mid = 12_000_000, P.model_id(path)
     top = LinkTop(model, params, clock_hz, clock_hz // LINK_DIVISOR, 100_000, model_id=mid)
     expected = network_cycles(plan_network(model, params)).total
@@ -161,10 +174,7 @@ def link_run(board_name: str, n: int, runs: Path, data: str | None) -> dict:
                 "bit_exact": failure is None, "failure": failure}
     except EcgAlqError as exc:
         out |= {"fragments": 0, "bit_exact": None, "not_simulated": str(exc)}
-    out["seconds"] = time.perf_counter() - t0
-    atomic.write_json(done, out)
-    print(f"{board_name} link netlist: {out}", flush=True)
-    return out
+    return _finish(done, out, t0, f"{board_name} link netlist")
 
 
 def main(argv=None) -> int:
