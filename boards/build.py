@@ -133,17 +133,18 @@ def _yosys_crashed(out: Path) -> bool:
 FLASH_IMAGE = f"{NAME}_flash.bin"  #: the bitstream with the sign rows at the boot offset
 
 
-def write_flash_image(out: Path, layout, params: HwParams, offset: int) -> Path:
+def write_flash_image(out: Path, layout, params: HwParams, offset: int, model_id: int) -> Path:
     """``out/FLASH_IMAGE``: the iCE40 bitstream, erased bytes (0xFF) up to ``offset``, then the
-    sign rows as the flash loader reads them; what ``iceprog`` writes to the board's flash."""
-    from ecg_alq.boards.flash_loader import flash_image_rows
+    boot record of the sign rows (:func:`ecg_alq.boards.flash_loader.boot_record`); what
+    ``iceprog`` writes to the board's flash."""
+    from ecg_alq.boards.flash_loader import boot_record
     from ecg_alq.boards.protocol import row_bytes
 
     bitstream = (out / f"{NAME}.bin").read_bytes()
     if len(bitstream) > offset:
         raise BuildFailed(f"the bitstream ({len(bitstream)} bytes) reaches past the boot offset "
                           f"{offset:#x}: give a larger --boot-offset", fits=True)
-    rows = flash_image_rows(layout.sign_rows(), row_bytes(params.pe, params.simd))
+    rows = boot_record(layout.sign_rows(), row_bytes(params.pe, params.simd), model_id)
     image = out / FLASH_IMAGE
     with atomic.atomic_path(image) as tmp:
         tmp.write_bytes(bitstream + b"\xff" * (offset - len(bitstream)) + rows)
@@ -174,8 +175,8 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                    model_id=model_id(model_path), boot_offset=boot_offset)  # checks them all
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim"):  # an earlier build's
-        (out / stale).unlink(missing_ok=True)
+    for stale in ("report.json", f"{NAME}.report.json", f"{NAME}.tim", FLASH_IMAGE):
+        (out / stale).unlink(missing_ok=True)  # an earlier build's
     t0 = time.perf_counter()
     retried = _synthesize_and_place(board_name, spec, top, out,
                                     _tool_options(spec, top, layout, params, seed))
@@ -193,11 +194,12 @@ def build(board_name: str, model_path: str | Path, params: HwParams, out: str | 
                                if p.exists()), "")),
         "seconds": time.perf_counter() - t0,
     }
-    if boot_offset is not None:
-        summary |= {"boot_offset": boot_offset,
-                    "flash_image": str(write_flash_image(out, layout, params, boot_offset))}
     atomic.write_json(out / "report.json", summary)
     _check_fit_and_timing(board_name, spec, summary, out)
+    if boot_offset is not None:  # only for a build that fits and meets its clock
+        summary |= {"boot_offset": boot_offset, "flash_image": str(write_flash_image(
+            out, layout, params, boot_offset, top.link.model_id))}
+        atomic.write_json(out / "report.json", summary)
     return summary
 
 

@@ -2,10 +2,15 @@
 board whose sign bits live in SPRAM (which the bitstream cannot initialise) boots alone.
 
 After reset :class:`FlashLoader` wakes the flash (command 0xAB, release from deep power-down,
-then ``wake_cycles`` of wait), reads ``rows * row_bytes`` bytes from ``offset`` (command 0x03,
-READ, with a 24-bit address) and writes each row through the accelerator's load port as its
-last byte arrives, as the serial link's LOAD does: a row's bytes are little-endian (the first
-in the low bits). Then it deselects the flash and raises ``done``.
+then ``wake_cycles`` of wait), reads the boot record at ``offset`` (command 0x03, READ, with a
+24-bit address) and writes each sign row through the accelerator's load port as its last byte
+arrives, as the serial link's LOAD does: a row's bytes are little-endian (the first in the low
+bits). Then it deselects the flash and raises ``done``, with ``valid`` only if the record was
+this model's and intact: a flash that is erased, holds another model's rows or is corrupt is
+never taken for loaded sign bits.
+
+The boot record (:func:`boot_record`): the model id (4 bytes, little-endian: the one INFO
+reports), the rows, and the protocol's CRC-8 of the rows (1 byte).
 
 SPI mode 0, most significant bit first: ``sck`` idles low, ``copi`` changes while ``sck`` is
 low, ``cipo`` is sampled as ``sck`` rises; each half period of ``sck`` lasts ``divisor`` clock
@@ -16,17 +21,18 @@ cycles. Ports::
     load_valid       Out 1   a row to write (one cycle)
     load_addr        Out     its row number, 0 .. rows - 1
     load_data        Out 8 * row_bytes
-    done             Out 1   every row written; stays high
+    done             Out 1   the record has been read; stays high
+    valid            Out 1   with done: the model id and the CRC matched
 
-:func:`flash_image_rows` lays the rows out as the loader reads them (what a flash image holds
-at ``offset``); :func:`load_cycles` is the loader's cycle count from reset to ``done``.
+:func:`load_cycles` is the loader's cycle count from reset to ``done``.
 """
 
 from __future__ import annotations
 
-from amaranth import Cat, Const, Module, Signal
+from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
+from ecg_alq.boards.link_parser import CRC8
 from ecg_alq.hw.params import Checked, must_be_positive, reject
 
 WAKE, READ = 0xAB, 0x03  #: release from deep power-down; read data (24-bit address)
@@ -38,38 +44,51 @@ ADDRESS_BITS = 24
 DEFAULT_WAKE_CYCLES = 300
 
 
-def flash_image_rows(rows: list[int], row_bytes: int) -> bytes:
-    """The bytes a flash holds at the loader's offset for sign rows ``rows`` (integers of at
-    most ``8 * row_bytes`` bits), each row little-endian."""
-    return b"".join(r.to_bytes(row_bytes, "little") for r in rows)
+ID_BYTES = 4  #: the model id before the rows
+
+
+def boot_record(rows: list[int], row_bytes: int, model_id: int) -> bytes:
+    """What the flash holds at the loader's offset for sign rows ``rows`` (integers of at most
+    ``8 * row_bytes`` bits): the model id, each row little-endian, the CRC-8 of the rows."""
+    from ecg_alq.boards.protocol import crc8
+
+    body = b"".join(r.to_bytes(row_bytes, "little") for r in rows)
+    return model_id.to_bytes(ID_BYTES, "little") + body + bytes([crc8(body)])
+
+
+def record_bytes(rows: int, row_bytes: int) -> int:
+    return ID_BYTES + rows * row_bytes + 1
 
 
 def load_cycles(rows: int, row_bytes: int, divisor: int, wake_cycles: int) -> int:
     """Clock cycles from the end of reset to ``done`` (``sim/tb_flash.py`` checks it)."""
     bit = 2 * divisor
     wake = 8 * bit + 1 + wake_cycles
-    read = (8 + ADDRESS_BITS + 8 * rows * row_bytes) * bit
+    read = (8 + ADDRESS_BITS + 8 * record_bytes(rows, row_bytes)) * bit
     return wake + read + 2
 
 
 class FlashLoader(Checked):
 
     @classmethod
-    def check(cls, rows, row_bytes, offset, divisor=1, wake_cycles=DEFAULT_WAKE_CYCLES):
+    def check(cls, rows, row_bytes, offset, model_id, divisor=1,
+              wake_cycles=DEFAULT_WAKE_CYCLES):
         must_be_positive(rows=rows, row_bytes=row_bytes, divisor=divisor)
-        if offset < 0 or offset + rows * row_bytes > 1 << ADDRESS_BITS:
+        if not 0 <= model_id < 1 << 8 * ID_BYTES:
+            reject(f"a model id is {ID_BYTES} bytes, got {model_id:#x}")
+        if offset < 0 or offset + record_bytes(rows, row_bytes) > 1 << ADDRESS_BITS:
             reject(f"{rows} rows of {row_bytes} bytes from offset {offset:#x} do not fit a "
                    f"flash of 24-bit addresses")
         if wake_cycles < 0:
             reject(f"wake_cycles must be >= 0, got {wake_cycles}")
 
-    def __init__(self, rows: int, row_bytes: int, offset: int, divisor: int = 1,
+    def __init__(self, rows: int, row_bytes: int, offset: int, model_id: int, divisor: int = 1,
                  wake_cycles: int = DEFAULT_WAKE_CYCLES):
         self.rows, self.row_bytes, self.offset = rows, row_bytes, offset
-        self.divisor, self.wake_cycles = divisor, wake_cycles
+        self.model_id, self.divisor, self.wake_cycles = model_id, divisor, wake_cycles
         super().__init__({"cs_n": Out(1, init=1), "sck": Out(1), "copi": Out(1), "cipo": In(1),
                           "load_valid": Out(1), "load_addr": Out(range(max(2, rows))),
-                          "load_data": Out(8 * row_bytes), "done": Out(1)})
+                          "load_data": Out(8 * row_bytes), "done": Out(1), "valid": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -77,9 +96,6 @@ class FlashLoader(Checked):
         bits = Signal(range(8 + ADDRESS_BITS + 1))  # command bits left
         half = Signal(range(self.divisor))  # cycles left in this half period of sck
         wait = Signal(range(self.wake_cycles + 1))
-        row_bits = Signal(range(8 * self.row_bytes + 1))  # bits of this row so far
-        byte = Signal(8)
-        word = Signal(8 * self.row_bytes)
         tick = half == 0
         with m.If(~tick):
             m.d.sync += half.eq(half - 1)
@@ -108,7 +124,7 @@ class FlashLoader(Checked):
             with m.State("COMMAND"):
                 self._shift_out(m, command, bits, tick, "DATA")
             with m.State("DATA"):
-                self._shift_in(m, byte, word, row_bits, tick)
+                self._take_byte(m, self._shift_in(m, tick))
             with m.State("DONE"):
                 m.d.sync += [self.cs_n.eq(1), self.done.eq(1)]
         return m
@@ -124,21 +140,46 @@ class FlashLoader(Checked):
                 with m.If(bits == 1):
                     m.next = nxt
 
-    def _shift_in(self, m, byte, word, row_bits, tick) -> None:
-        """Sample cipo as sck rises; a row is written once its last bit is in."""
+    def _shift_in(self, m, tick):
+        """Sample cipo as sck rises; returns (a byte is complete this cycle, the byte)."""
+        byte, bit = Signal(8), Signal(range(9))
+        complete = Signal()
         with m.If(tick):
             with m.If(~self.sck):
                 m.d.sync += [self.sck.eq(1), byte.eq(Cat(self.cipo, byte[:-1])),
-                             row_bits.eq(row_bits + 1)]
+                             bit.eq(bit + 1)]
             with m.Else():
                 m.d.sync += self.sck.eq(0)
-                with m.If(row_bits[:3] == 0):  # a whole byte: into the row, low bytes first
-                    next_word = Cat(word[8:], byte) if self.row_bytes > 1 else byte
-                    m.d.sync += word.eq(next_word)
-                    with m.If(row_bits == 8 * self.row_bytes):
-                        m.d.comb += [self.load_valid.eq(1), self.load_data.eq(next_word)]
-                        m.d.sync += row_bits.eq(0)
-                        with m.If(self.load_addr == self.rows - 1):
-                            m.next = "DONE"
-                        with m.Else():
-                            m.d.sync += self.load_addr.eq(self.load_addr + 1)
+                with m.If(bit == 8):
+                    m.d.comb += complete.eq(1)
+                    m.d.sync += bit.eq(0)
+        return complete, byte
+
+    def _take_byte(self, m, got) -> None:
+        """The record, byte by byte: the model id compared, the rows written and put through
+        the CRC, the CRC compared; then DONE."""
+        complete, byte = got
+        body = self.rows * self.row_bytes
+        count = Signal(range(record_bytes(self.rows, self.row_bytes) + 1))  # bytes so far
+        id_ok = Signal(init=1)
+        id_bytes = Array(Const(b, 8) for b in self.model_id.to_bytes(ID_BYTES, "little"))
+        row_byte = Signal(range(self.row_bytes + 1))
+        word = Signal(8 * self.row_bytes)
+        next_word = Cat(word[8:], byte) if self.row_bytes > 1 else byte
+        m.submodules.crc = crc = CRC8.create()
+        with m.If(complete):
+            m.d.sync += count.eq(count + 1)
+            with m.If(count < ID_BYTES):
+                with m.If(byte != id_bytes[count[:2]]):
+                    m.d.sync += id_ok.eq(0)
+            with m.Elif(count < ID_BYTES + body):
+                m.d.comb += [crc.valid.eq(1), crc.data.eq(byte)]
+                m.d.sync += [word.eq(next_word), row_byte.eq(row_byte + 1)]
+                with m.If(row_byte == self.row_bytes - 1):
+                    m.d.comb += [self.load_valid.eq(1), self.load_data.eq(next_word)]
+                    m.d.sync += [row_byte.eq(0),
+                                 self.load_addr.eq(Mux(self.load_addr == self.rows - 1,
+                                                       self.load_addr, self.load_addr + 1))]
+            with m.Else():
+                m.d.sync += self.valid.eq(id_ok & (byte == crc.crc))
+                m.next = "DONE"

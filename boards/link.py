@@ -6,8 +6,9 @@ simulates: the UART receiver and transmitter, the protocol parser
 (:class:`ecg_alq.boards.link_parser.LinkParser`, which says how requests are answered) and
 the accelerator, which a bad or timed-out request resets. With ``boot_offset`` (memory style
 "spram" only), a :class:`ecg_alq.boards.flash_loader.FlashLoader` first reads the sign rows
-from the SPI flash at that offset into SPRAM, and the link counts them as loaded: the board
-boots alone; bytes that arrive meanwhile are dropped.
+from the SPI flash at that offset into SPRAM, and the link counts them as loaded if the boot
+record carries this model's id and its CRC checks: the board boots alone; bytes that arrive
+meanwhile are dropped.
 
 Ports::
 
@@ -75,8 +76,11 @@ class LinkTop(Checked):
                  "last_class": Out(layout.class_width), "status": Out(3)}
         self.loader = None
         if boot_offset is not None:
+            # the SPI clock at most 25 MHz (half the READ command's limit: the round trip
+            # through the pads is not constrained)
             self.loader = FlashLoader(layout.sign_depth, P.row_bytes(params.pe, params.simd),
-                                      boot_offset, wake_cycles=boot_wake_cycles)
+                                      boot_offset, model_id, divisor=-(-clock_hz // 50_000_000),
+                                      wake_cycles=boot_wake_cycles)
             ports |= {"flash_cs_n": Out(1, init=1), "flash_sck": Out(1), "flash_copi": Out(1),
                       "flash_cipo": In(1), "booting": Out(1)}
         super().__init__(ports)
@@ -124,11 +128,13 @@ class LinkTop(Checked):
 
     def _boot(self, m: Module, parser: LinkParser):
         """The flash loader on the flash pins, ``booting`` until it is done, the parser told
-        the rows are loaded as it finishes. Returns its ``done``."""
+        the rows are loaded as it finishes if the boot record was this model's and intact (else
+        they stay unloaded: CLASSIFY answers NOT_LOADED until a LOAD). Returns its ``done``."""
         loader = m.submodules.loader = self.loader
         done_q = Signal()
         m.d.sync += done_q.eq(loader.done)
         m.d.comb += [self.flash_cs_n.eq(loader.cs_n), self.flash_sck.eq(loader.sck),
                      self.flash_copi.eq(loader.copi), loader.cipo.eq(self.flash_cipo),
-                     self.booting.eq(~loader.done), parser.preloaded.eq(loader.done & ~done_q)]
+                     self.booting.eq(~loader.done),
+                     parser.preloaded.eq(loader.done & ~done_q & loader.valid)]
         return loader.done

@@ -12,7 +12,11 @@ from ecg_alq.boards.flash_loader import READ, WAKE
 
 class SpiFlash:
     """An SPI flash seen at every falling clock edge (the loader's outputs are stable then):
-    bits in on rising ``sck``, the next data bit out after falling ``sck``."""
+    ``copi`` taken on rising ``sck`` (it must not change across the edge), the next data bit
+    out after falling ``sck``. Stricter than a chip where that catches a wrong loader: right
+    after rising ``sck`` (when the bit has been taken) ``cipo`` shows its inverse, so a loader
+    sampling on the falling edge reads garbage; a READ selected before the wake-up time has
+    passed since the wake command's deselect is refused."""
 
     def __init__(self, dut, image: bytes, wake_cycles: int, base: int = 0, prefix: str = ""):
         """``image``: the flash's bytes from address ``base``; ``prefix``: of the pin names
@@ -23,34 +27,40 @@ class SpiFlash:
         self.reads = 0
 
     async def serve(self) -> None:
-        dut, pins, cycle, sck, selected = self.dut, self.pins, 0, 0, False
-        bits, address, data_bit = [], None, 0
+        pins, cycle, sck, copi, selected_at = self.pins, 0, 0, 0, None
+        bits, address, data_bit, bit = [], None, 0, 0
         pins["cipo"].value = 0
         while True:
-            await FallingEdge(dut.clk)
+            await FallingEdge(self.dut.clk)
             cycle += 1
             cs_n, new_sck = int(pins["cs_n"].value), int(pins["sck"].value)
+            new_copi = int(pins["copi"].value)
             if cs_n:
-                if selected and bits[:8] == _bits(WAKE):
+                if selected_at is not None and bits[:8] == _bits(WAKE):
                     self.awake_at = cycle + self.wake_cycles
-                selected, bits, address = False, [], None
-            elif not selected:
-                selected, bits, address, data_bit = True, [], None, 0
-            if selected and new_sck and not sck:  # rising sck: the flash takes copi
-                bits.append(int(pins["copi"].value))
+                selected_at, bits, address = None, [], None
+            elif selected_at is None:
+                selected_at, bits, address, data_bit = cycle, [], None, 0
+            if selected_at is not None and new_sck and not sck:  # rising sck: take copi
+                assert new_copi == copi, "copi changed as sck rose"
+                bits.append(new_copi)
                 if len(bits) == 8 and bits != _bits(WAKE):
                     assert bits == _bits(READ), f"unknown command {bits}"
-                    assert self.awake_at is not None and cycle >= self.awake_at, \
+                    assert self.awake_at is not None and selected_at >= self.awake_at, \
                         "READ before the flash woke up"
-            if selected and sck and not new_sck and len(bits) >= 32 and bits[:8] == _bits(READ):
+                if address is not None:
+                    pins["cipo"].value = 1 - bit  # the bit was taken: show its inverse
+            if selected_at is not None and sck and not new_sck and len(bits) >= 32 \
+                    and bits[:8] == _bits(READ):
                 if address is None:
                     address = int("".join(map(str, bits[8:32])), 2)
                     self.reads += 1
                 at = address - self.base + data_bit // 8
                 byte = self.image[at] if 0 <= at < len(self.image) else 0xFF  # erased
-                pins["cipo"].value = (byte >> (7 - data_bit % 8)) & 1
+                bit = (byte >> (7 - data_bit % 8)) & 1
+                pins["cipo"].value = bit
                 data_bit += 1
-            sck = new_sck
+            sck, copi = new_sck, new_copi
 
 
 def _bits(byte: int) -> list[int]:

@@ -1,11 +1,11 @@
 """cocotb testbench of :class:`ecg_alq.boards.flash_loader.FlashLoader` against a model of an
-SPI flash (W25Q-family commands 0xAB and 0x03, mode 0) holding an image: the rows written
-through the load port equal the image's rows, in order, once each; the flash is read only
-after its wake-up time; ``done`` rises after exactly ``load_cycles`` cycles and stays.
+SPI flash (``sim/spi_flash.py``) holding an image: the rows written through the load port equal
+the image's rows, in order, once each; ``done`` rises after exactly ``load_cycles`` cycles and
+stays, the flash deselected; ``valid`` says whether the boot record was the expected one.
 
-Config: ``image`` (hex string: the whole flash from address 0), ``offset``, ``rows``,
-``row_bytes``, ``divisor``, ``wake_cycles``, ``expected_cycles``; ``flash_wake_cycles`` (the
-flash's wake-up time, default ``wake_cycles``).
+Config: ``image`` (hex string: the flash's bytes from address ``base``), ``base``, ``offset``,
+``rows``, ``row_bytes``, ``divisor``, ``wake_cycles``, ``expected_cycles``, ``expect_valid``;
+``flash_wake_cycles`` (the flash's wake-up time, default ``wake_cycles``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import cocotb
 from cocotb.triggers import FallingEdge
 
+from ecg_alq.boards.flash_loader import ID_BYTES
 from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 from ecg_alq.sim.spi_flash import SpiFlash
@@ -22,10 +23,12 @@ from ecg_alq.sim.spi_flash import SpiFlash
 async def loader_writes_the_image_rows(dut):
     cfg = config()
     image = bytes.fromhex(cfg["image"])
-    rows, row_bytes, offset = cfg["rows"], cfg["row_bytes"], cfg["offset"]
-    want = [int.from_bytes(image[offset + k * row_bytes: offset + (k + 1) * row_bytes], "little")
+    rows, row_bytes = cfg["rows"], cfg["row_bytes"]
+    first = cfg["offset"] - cfg["base"] + ID_BYTES
+    want = [int.from_bytes(image[first + k * row_bytes: first + (k + 1) * row_bytes], "little")
             for k in range(rows)]
-    flash = SpiFlash(dut, image, cfg.get("flash_wake_cycles", cfg["wake_cycles"]))
+    flash = SpiFlash(dut, image, cfg.get("flash_wake_cycles", cfg["wake_cycles"]),
+                     base=cfg["base"])
     dut.cipo.value = 0
     await Bench(dut).start()
     cocotb.start_soon(flash.serve())
@@ -39,6 +42,7 @@ async def loader_writes_the_image_rows(dut):
     assert written == list(enumerate(want)), (written, want)
     assert cycle == cfg["expected_cycles"], (cycle, cfg["expected_cycles"])
     assert flash.reads == 1
+    assert int(dut.valid.value) == cfg["expect_valid"], "valid"
     for _ in range(10 * cfg["divisor"]):
         await FallingEdge(dut.clk)
         assert int(dut.done.value) and int(dut.cs_n.value) and not int(dut.load_valid.value)

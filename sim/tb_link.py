@@ -316,7 +316,25 @@ def load_session(client: BoardClient, model, x: np.ndarray, model_id: int) -> li
 
 @cocotb.test()
 async def link_loads_sign_bits(dut):
-    by, want, cfg = await model_session(dut, load_session)
+    await check_loading(dut)
+
+
+@cocotb.test()
+async def link_refuses_a_foreign_boot_record_then_loads(dut):
+    """Power-up with a flash whose boot record is not this model's (``flash_rows`` at
+    ``flash_offset``): the rows are not counted as loaded; LOAD then works as without a flash."""
+    cfg = config()
+    flash = SpiFlash(dut, bytes.fromhex(cfg["flash_rows"]), cfg["flash_wake_cycles"],
+                     base=cfg["flash_offset"], prefix="flash_")
+    cocotb.start_soon(flash.serve())
+    await check_loading(dut, before=_wait_for_boot)
+    assert flash.reads == 1
+
+
+async def check_loading(dut, before=None) -> None:
+    """:func:`load_session` and its checks: not loaded, NOT_LOADED, a bad LOAD refused, the
+    rows loaded by the client, the fragments bit-exact, loaded."""
+    by, want, cfg = await model_session(dut, load_session, before=before)
     flags = [by[k]["result"]["flags"] for k in ("info before", "info after bad load", "info after")]
     assert flags == [P.FLAG_LOADABLE, P.FLAG_LOADABLE, P.FLAG_LOADABLE | P.FLAG_LOADED], flags
     assert by["info before"]["result"]["sign_rows"] == cfg["sign_rows"]

@@ -135,10 +135,12 @@ def test_sign_bits_are_loaded_over_the_link_in_verilator(frags, tmp_path):
     run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_loads_sign_bits")
 
 
-def test_the_board_boots_from_the_flash_and_classifies_without_a_load(frags, tmp_path):
+@pytest.mark.parametrize("record", ["this model's", "another model's"])
+def test_the_board_boots_from_the_flash_and_classifies_without_a_load(record, frags, tmp_path):
     """Power-up with the sign rows in an SPI flash model at 1 MiB: the link reads them into
-    SPRAM itself, INFO says loaded, and a fragment is classified bit-exactly with no LOAD."""
-    from ecg_alq.boards.flash_loader import flash_image_rows
+    SPRAM itself, INFO says loaded, and a fragment is classified bit-exactly with no LOAD. A
+    boot record of another model is not counted as loaded: NOT_LOADED, then LOAD works."""
+    from ecg_alq.boards.flash_loader import boot_record
     from ecg_alq.intmodel import save
 
     model = random_model([conv(4, 16, stride=8, padding=4, pool_kernel=8, pool_stride=8),
@@ -150,14 +152,17 @@ def test_the_board_boots_from_the_flash_and_classifies_without_a_load(frags, tmp
     mid = P.model_id(tmp_path / "wide.npz")
     top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid,
                   boot_offset=offset, boot_wake_cycles=5)
-    rows = flash_image_rows(top.accel.layout.sign_rows(), P.row_bytes(params.pe, params.simd))
+    rows = boot_record(top.accel.layout.sign_rows(), P.row_bytes(params.pe, params.simd),
+                       mid if record == "this model's" else mid ^ 1)
     np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
     cfg = {"model": str(tmp_path / "wide.npz"), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "timeout_cycles": timeout,
            "expected_cycles": network_cycles(plan_network(model, params)).total,
            "flash_rows": rows.hex(), "flash_offset": offset, "flash_wake_cycles": 5,
-           "report": str(tmp_path / "link.json")}
-    run(top, "link", "tb_link", tmp_path / "sim", cfg, testcase="link_boots_from_flash")
+           "sign_rows": top.accel.layout.sign_depth, "report": str(tmp_path / "link.json")}
+    run(top, "link", "tb_link", tmp_path / "sim", cfg,
+        testcase="link_boots_from_flash" if record == "this model's"
+        else "link_refuses_a_foreign_boot_record_then_loads")
 
 
 def test_booting_from_flash_needs_sign_bits_in_spram(small_model):

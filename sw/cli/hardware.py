@@ -80,7 +80,7 @@ def cmd_build(args) -> int:
                              else args.clock_mhz,
                              seeds=tuple(range(1, args.seeds + 1)), relax=args.relax_clock,
                              baud=args.baud, precheck=not args.force,
-                             boot_offset=args.boot_offset if args.boot_from_flash else None)
+                             boot_offset=boot_offset(args))
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["resources"].items()
                      if v["used"])
     print(f"{s['device']}: {used}")
@@ -96,6 +96,15 @@ def cmd_build(args) -> int:
               f"{s['boot_offset']:#x}): program it with `iceprog {s['flash_image']}`; the board "
               f"then boots and classifies without a LOAD")
     return 0
+
+
+def boot_offset(args) -> int | None:
+    """The flash offset of the sign rows, or None for a board that is loaded over the link."""
+    from ecg_alq.boards.flash_loader import DEFAULT_BOOT_OFFSET
+
+    if args.boot_offset is not None:
+        return args.boot_offset
+    return DEFAULT_BOOT_OFFSET if args.boot_from_flash else None
 
 
 def cmd_dse(args) -> int:
@@ -165,8 +174,9 @@ def _configure_build(p) -> None:
     p.add_argument("--boot-from-flash", action="store_true", help="memory style spram: the "
                    "design reads its sign rows from the configuration flash after power-up "
                    "(no host LOAD); writes the flash image (bitstream + rows)")
-    p.add_argument("--boot-offset", type=lambda v: int(v, 0), default=DEFAULT_BOOT_OFFSET,
-                   help=f"flash byte offset of the sign rows (default {DEFAULT_BOOT_OFFSET:#x})")
+    p.add_argument("--boot-offset", type=lambda v: int(v, 0),
+                   help=f"flash byte offset of the sign rows (implies --boot-from-flash; "
+                   f"default {DEFAULT_BOOT_OFFSET:#x})")
     p.set_defaults(func=cmd_build)
 
 
