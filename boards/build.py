@@ -137,14 +137,15 @@ def write_flash_image(out: Path, layout, params: HwParams, offset: int, model_id
     """``out/FLASH_IMAGE``: the iCE40 bitstream, erased bytes (0xFF) up to ``offset``, then the
     boot record of the sign rows (:func:`ecg_alq.boards.flash_loader.boot_record`); what
     ``iceprog`` writes to the board's flash."""
-    from ecg_alq.boards.flash_loader import boot_record
+    from ecg_alq.boards.flash_loader import boot_header, boot_record
     from ecg_alq.boards.protocol import row_bytes
 
     bitstream = (out / f"{NAME}.bin").read_bytes()
     if len(bitstream) > offset:
         raise BuildFailed(f"the bitstream ({len(bitstream)} bytes) reaches past the boot offset "
                           f"{offset:#x}: give a larger --boot-offset", fits=True)
-    rows = boot_record(layout.sign_rows(), row_bytes(params.pe, params.simd), model_id)
+    header = boot_header(model_id, params.pe, params.simd, layout.sign_depth)
+    rows = boot_record(layout.sign_rows(), row_bytes(params.pe, params.simd), header)
     image = out / FLASH_IMAGE
     with atomic.atomic_path(image) as tmp:
         tmp.write_bytes(bitstream + b"\xff" * (offset - len(bitstream)) + rows)

@@ -9,8 +9,10 @@ bits). Then it deselects the flash and raises ``done``, with ``valid`` only if t
 this model's and intact: a flash that is erased, holds another model's rows or is corrupt is
 never taken for loaded sign bits.
 
-The boot record (:func:`boot_record`): the model id (4 bytes, little-endian: the one INFO
-reports), the rows, and the protocol's CRC-8 of the rows (1 byte).
+The boot record (:func:`boot_record`): a header saying whose rows these are in which layout
+(:func:`boot_header`: the model id, pe, simd and the number of rows, as INFO reports them), the
+rows, and the protocol's CRC-8 of the rows (1 byte). The header must match the loader's byte
+for byte: another model's rows, or this model's in another pe x simd layout, are refused.
 
 SPI mode 0, most significant bit first: ``sck`` idles low, ``copi`` changes while ``sck`` is
 low, ``cipo`` is sampled as ``sck`` rises; each half period of ``sck`` lasts ``divisor`` clock
@@ -22,7 +24,7 @@ cycles. Ports::
     load_addr        Out     its row number, 0 .. rows - 1
     load_data        Out 8 * row_bytes
     done             Out 1   the record has been read; stays high
-    valid            Out 1   with done: the model id and the CRC matched
+    valid            Out 1   with done: the header and the CRC matched
 
 :func:`load_cycles` is the loader's cycle count from reset to ``done``.
 """
@@ -44,20 +46,29 @@ ADDRESS_BITS = 24
 DEFAULT_WAKE_CYCLES = 300
 
 
-ID_BYTES = 4  #: the model id before the rows
+HEADER_BYTES = 8  #: model id (4), pe (1), simd (1), sign rows (2), little-endian
 
 
-def boot_record(rows: list[int], row_bytes: int, model_id: int) -> bytes:
+def boot_header(model_id: int, pe: int, simd: int, rows: int) -> bytes:
+    """Whose sign rows a boot record holds, in which layout (the fields INFO reports)."""
+    if not (0 <= model_id < 1 << 32 and 0 < pe < 256 and 0 < simd < 256 and 0 < rows < 1 << 16):
+        raise ValueError(f"no boot header for model {model_id:#x}, pe {pe}, simd {simd}, "
+                         f"{rows} rows")
+    return (model_id.to_bytes(4, "little") + bytes([pe, simd]) + rows.to_bytes(2, "little"))
+
+
+def boot_record(rows: list[int], row_bytes: int, header: bytes) -> bytes:
     """What the flash holds at the loader's offset for sign rows ``rows`` (integers of at most
-    ``8 * row_bytes`` bits): the model id, each row little-endian, the CRC-8 of the rows."""
+    ``8 * row_bytes`` bits): ``header`` (:func:`boot_header`), each row little-endian, the CRC-8
+    of the rows."""
     from ecg_alq.boards.protocol import crc8
 
     body = b"".join(r.to_bytes(row_bytes, "little") for r in rows)
-    return model_id.to_bytes(ID_BYTES, "little") + body + bytes([crc8(body)])
+    return header + body + bytes([crc8(body)])
 
 
 def record_bytes(rows: int, row_bytes: int) -> int:
-    return ID_BYTES + rows * row_bytes + 1
+    return HEADER_BYTES + rows * row_bytes + 1
 
 
 def load_cycles(rows: int, row_bytes: int, divisor: int, wake_cycles: int) -> int:
@@ -71,21 +82,21 @@ def load_cycles(rows: int, row_bytes: int, divisor: int, wake_cycles: int) -> in
 class FlashLoader(Checked):
 
     @classmethod
-    def check(cls, rows, row_bytes, offset, model_id, divisor=1,
+    def check(cls, rows, row_bytes, offset, header, divisor=1,
               wake_cycles=DEFAULT_WAKE_CYCLES):
         must_be_positive(rows=rows, row_bytes=row_bytes, divisor=divisor)
-        if not 0 <= model_id < 1 << 8 * ID_BYTES:
-            reject(f"a model id is {ID_BYTES} bytes, got {model_id:#x}")
+        if not isinstance(header, bytes) or len(header) != HEADER_BYTES:
+            reject(f"a boot header is {HEADER_BYTES} bytes (boot_header), got {header!r}")
         if offset < 0 or offset + record_bytes(rows, row_bytes) > 1 << ADDRESS_BITS:
             reject(f"{rows} rows of {row_bytes} bytes from offset {offset:#x} do not fit a "
                    f"flash of 24-bit addresses")
         if wake_cycles < 0:
             reject(f"wake_cycles must be >= 0, got {wake_cycles}")
 
-    def __init__(self, rows: int, row_bytes: int, offset: int, model_id: int, divisor: int = 1,
+    def __init__(self, rows: int, row_bytes: int, offset: int, header: bytes, divisor: int = 1,
                  wake_cycles: int = DEFAULT_WAKE_CYCLES):
         self.rows, self.row_bytes, self.offset = rows, row_bytes, offset
-        self.model_id, self.divisor, self.wake_cycles = model_id, divisor, wake_cycles
+        self.header, self.divisor, self.wake_cycles = header, divisor, wake_cycles
         super().__init__({"cs_n": Out(1, init=1), "sck": Out(1), "copi": Out(1), "cipo": In(1),
                           "load_valid": Out(1), "load_addr": Out(range(max(2, rows))),
                           "load_data": Out(8 * row_bytes), "done": Out(1), "valid": Out(1)})
@@ -156,23 +167,23 @@ class FlashLoader(Checked):
         return complete, byte
 
     def _take_byte(self, m, got) -> None:
-        """The record, byte by byte: the model id compared, the rows written and put through
+        """The record, byte by byte: the header compared, the rows written and put through
         the CRC, the CRC compared; then DONE."""
         complete, byte = got
         body = self.rows * self.row_bytes
         count = Signal(range(record_bytes(self.rows, self.row_bytes) + 1))  # bytes so far
-        id_ok = Signal(init=1)
-        id_bytes = Array(Const(b, 8) for b in self.model_id.to_bytes(ID_BYTES, "little"))
+        header_ok = Signal(init=1)
+        header = Array(Const(b, 8) for b in self.header)
         row_byte = Signal(range(self.row_bytes + 1))
         word = Signal(8 * self.row_bytes)
         next_word = Cat(word[8:], byte) if self.row_bytes > 1 else byte
         m.submodules.crc = crc = CRC8.create()
         with m.If(complete):
             m.d.sync += count.eq(count + 1)
-            with m.If(count < ID_BYTES):
-                with m.If(byte != id_bytes[count[:2]]):
-                    m.d.sync += id_ok.eq(0)
-            with m.Elif(count < ID_BYTES + body):
+            with m.If(count < HEADER_BYTES):
+                with m.If(byte != header[count[:3]]):
+                    m.d.sync += header_ok.eq(0)
+            with m.Elif(count < HEADER_BYTES + body):
                 m.d.comb += [crc.valid.eq(1), crc.data.eq(byte)]
                 m.d.sync += [word.eq(next_word), row_byte.eq(row_byte + 1)]
                 with m.If(row_byte == self.row_bytes - 1):
@@ -181,5 +192,5 @@ class FlashLoader(Checked):
                                  self.load_addr.eq(Mux(self.load_addr == self.rows - 1,
                                                        self.load_addr, self.load_addr + 1))]
             with m.Else():
-                m.d.sync += self.valid.eq(id_ok & (byte == crc.crc))
+                m.d.sync += self.valid.eq(header_ok & (byte == crc.crc))
                 m.next = "DONE"

@@ -7,8 +7,8 @@ simulates: the UART receiver and transmitter, the protocol parser
 the accelerator, which a bad or timed-out request resets. With ``boot_offset`` (memory style
 "spram" only), a :class:`ecg_alq.boards.flash_loader.FlashLoader` first reads the sign rows
 from the SPI flash at that offset into SPRAM, and the link counts them as loaded if the boot
-record carries this model's id and its CRC checks: the board boots alone; bytes that arrive
-meanwhile are dropped.
+record's header names this model in this pe x simd layout and its CRC checks: the board boots
+alone; bytes that arrive meanwhile are dropped.
 
 Ports::
 
@@ -28,7 +28,7 @@ from amaranth.hdl import ResetInserter
 from amaranth.lib.wiring import In, Out
 
 from ecg_alq.boards import protocol as P
-from ecg_alq.boards.flash_loader import DEFAULT_WAKE_CYCLES, FlashLoader
+from ecg_alq.boards.flash_loader import DEFAULT_WAKE_CYCLES, FlashLoader, boot_header
 from ecg_alq.boards.link_parser import LinkParser
 from ecg_alq.boards.uart import UartRx, UartTx
 from ecg_alq.hw.accelerator import Accelerator
@@ -78,8 +78,9 @@ class LinkTop(Checked):
         if boot_offset is not None:
             # the SPI clock at most 25 MHz (half the READ command's limit: the round trip
             # through the pads is not constrained)
+            header = boot_header(model_id, params.pe, params.simd, layout.sign_depth)
             self.loader = FlashLoader(layout.sign_depth, P.row_bytes(params.pe, params.simd),
-                                      boot_offset, model_id, divisor=-(-clock_hz // 50_000_000),
+                                      boot_offset, header, divisor=-(-clock_hz // 50_000_000),
                                       wake_cycles=boot_wake_cycles)
             ports |= {"flash_cs_n": Out(1, init=1), "flash_sck": Out(1), "flash_copi": Out(1),
                       "flash_cipo": In(1), "booting": Out(1)}

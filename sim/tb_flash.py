@@ -13,7 +13,7 @@ from __future__ import annotations
 import cocotb
 from cocotb.triggers import FallingEdge
 
-from ecg_alq.boards.flash_loader import ID_BYTES
+from ecg_alq.boards.flash_loader import HEADER_BYTES
 from ecg_alq.sim.bench import Bench
 from ecg_alq.sim.runner import config
 from ecg_alq.sim.spi_flash import SpiFlash
@@ -24,7 +24,7 @@ async def loader_writes_the_image_rows(dut):
     cfg = config()
     image = bytes.fromhex(cfg["image"])
     rows, row_bytes = cfg["rows"], cfg["row_bytes"]
-    first = cfg["offset"] - cfg["base"] + ID_BYTES
+    first = cfg["offset"] - cfg["base"] + HEADER_BYTES
     want = [int.from_bytes(image[first + k * row_bytes: first + (k + 1) * row_bytes], "little")
             for k in range(rows)]
     flash = SpiFlash(dut, image, cfg.get("flash_wake_cycles", cfg["wake_cycles"]),

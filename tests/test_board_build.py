@@ -69,7 +69,7 @@ def test_impossible_clocks_are_refused():
 def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
     """Booting from the flash too: the flash image holds the bitstream, erased bytes up to
     the boot offset, then the boot record (model id, sign rows, CRC)."""
-    from ecg_alq.boards.flash_loader import boot_record
+    from ecg_alq.boards.flash_loader import boot_header, boot_record
     from ecg_alq.boards.protocol import model_id
     from ecg_alq.hw.layout import Layout
     from ecg_alq.intmodel import load
@@ -78,8 +78,9 @@ def test_icebreaker_build_with_pll_fits_and_reports(small_model, tmp_path):
     s = build("icebreaker", small_model, params, tmp_path, clock_mhz=18, boot_offset=0x100000)
     image = (tmp_path / "ecg_alq_flash.bin").read_bytes()
     bitstream = (tmp_path / "ecg_alq.bin").read_bytes()
-    rows = boot_record(Layout.of(load(small_model), params).sign_rows(), 1,
-                       model_id(small_model))
+    layout = Layout.of(load(small_model), params)
+    rows = boot_record(layout.sign_rows(), 1,
+                       boot_header(model_id(small_model), 2, 4, layout.sign_depth))
     assert s["flash_image"] == str(tmp_path / "ecg_alq_flash.bin")
     assert image == bitstream + b"\xff" * (0x100000 - len(bitstream)) + rows
     assert s["clock_mhz"] == 18.0 and s["pll"]["DIVQ"] >= 1

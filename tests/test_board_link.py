@@ -140,7 +140,7 @@ def test_the_board_boots_from_the_flash_and_classifies_without_a_load(record, fr
     """Power-up with the sign rows in an SPI flash model at 1 MiB: the link reads them into
     SPRAM itself, INFO says loaded, and a fragment is classified bit-exactly with no LOAD. A
     boot record of another model is not counted as loaded: NOT_LOADED, then LOAD works."""
-    from ecg_alq.boards.flash_loader import boot_record
+    from ecg_alq.boards.flash_loader import boot_header, boot_record
     from ecg_alq.intmodel import save
 
     model = random_model([conv(4, 16, stride=8, padding=4, pool_kernel=8, pool_stride=8),
@@ -152,8 +152,9 @@ def test_the_board_boots_from_the_flash_and_classifies_without_a_load(record, fr
     mid = P.model_id(tmp_path / "wide.npz")
     top = LinkTop(model, params, clock_hz, clock_hz // divisor, timeout, model_id=mid,
                   boot_offset=offset, boot_wake_cycles=5)
-    rows = boot_record(top.accel.layout.sign_rows(), P.row_bytes(params.pe, params.simd),
-                       mid if record == "this model's" else mid ^ 1)
+    header = boot_header(mid if record == "this model's" else mid ^ 1, params.pe, params.simd,
+                         top.accel.layout.sign_depth)
+    rows = boot_record(top.accel.layout.sign_rows(), P.row_bytes(params.pe, params.simd), header)
     np.save(tmp_path / "x.npy", frags.x[spread_rows(frags.label, 1)])
     cfg = {"model": str(tmp_path / "wide.npz"), "fragments": str(tmp_path / "x.npy"),
            "divisor": divisor, "model_id": mid, "timeout_cycles": timeout,

@@ -8,11 +8,16 @@ import random
 
 import pytest
 
-from ecg_alq.boards.flash_loader import FlashLoader, boot_record, load_cycles
+from ecg_alq.boards.flash_loader import FlashLoader, boot_header, boot_record, load_cycles
 from ecg_alq.hw.params import HardwareParamError
 from ecg_alq.sim.runner import SimulationFailed, run
 
 MODEL_ID = 0x1234ABCD
+
+
+def _header(rows, row_bytes, model_id=MODEL_ID):
+    """A header for a layout of ``rows`` rows of ``row_bytes`` bytes (pe x simd = 8 x row_bytes)."""
+    return boot_header(model_id, row_bytes, 8, rows)
 # (rows, row_bytes, offset, divisor, wake_cycles)
 POINTS = [(1, 1, 0, 1, 0), (5, 2, 0x1234, 1, 7), (3, 3, 0x20, 2, 3), (4, 1, 0x7, 3, 1),
           (2, 2, 0xFEDC00, 1, 2)]
@@ -21,7 +26,7 @@ POINTS = [(1, 1, 0, 1, 0), (5, 2, 0x1234, 1, 7), (3, 3, 0x20, 2, 3), (4, 1, 0x7,
 def _config(rows, row_bytes, offset, divisor, wake, rng, record=None):
     """The flash from ``base`` = offset - 16: 16 random bytes, the boot record, 16 more."""
     values = [rng.randrange(1 << (8 * row_bytes)) for _ in range(rows)]
-    record = record or boot_record(values, row_bytes, MODEL_ID)
+    record = record or boot_record(values, row_bytes, _header(rows, row_bytes))
     image = bytes(rng.randrange(256) for _ in range(16)) + record + bytes(
         rng.randrange(256) for _ in range(16))
     return {"image": image.hex(), "base": offset - 16, "rows": rows, "row_bytes": row_bytes,
@@ -31,7 +36,8 @@ def _config(rows, row_bytes, offset, divisor, wake, rng, record=None):
 
 def _run(point, cfg, tmp_path, loader=FlashLoader):
     rows, row_bytes, offset, divisor, wake = point
-    run(loader(rows, row_bytes, offset, MODEL_ID, divisor, wake), "flash_loader", "tb_flash",
+    run(loader(rows, row_bytes, offset, _header(rows, row_bytes), divisor, wake), "flash_loader",
+        "tb_flash",
         tmp_path, cfg)
 
 
@@ -41,15 +47,17 @@ def test_loader_writes_the_rows_of_a_flash_image(point, tmp_path):
                         random.Random(1)), tmp_path)
 
 
-@pytest.mark.parametrize("damage", ["other model", "corrupt row", "erased"])
+@pytest.mark.parametrize("damage", ["other model", "other layout", "corrupt row", "erased"])
 def test_a_record_of_another_model_or_damaged_is_not_valid(damage, tmp_path):
     """The rows are still written (the loader cannot know before the end) but ``valid`` stays
-    low, so the link never counts them as loaded."""
+    low, so the link never counts them as loaded. "other layout": this model's rows for another
+    pe x simd with the same number of bytes (6 rows of 1 byte against 3 of 2)."""
     point, rng = (3, 2, 0x40, 1, 1), random.Random(5)
-    record = bytearray(boot_record([1, 2, 3], 2, MODEL_ID ^ 1 if damage == "other model"
-                                   else MODEL_ID))
+    header = {"other model": _header(3, 2, MODEL_ID ^ 1 << 24),
+              "other layout": boot_header(MODEL_ID, 1, 8, 6)}.get(damage, _header(3, 2))
+    record = bytearray(boot_record([1, 2, 3], 2, header))
     if damage == "corrupt row":
-        record[5] ^= 0x10
+        record[9] ^= 0x10
     if damage == "erased":
         record = bytearray(b"\xff" * len(record))
     cfg = _config(*point, rng, record=bytes(record)) | {"expect_valid": 0}
@@ -89,10 +97,12 @@ def test_a_loader_sampling_on_the_falling_edge_is_caught(tmp_path):
 
 def test_impossible_loaders_are_refused():
     with pytest.raises(HardwareParamError, match="do not fit a flash of 24-bit addresses"):
-        FlashLoader(4, 2, (1 << 24) - 8, MODEL_ID)
+        FlashLoader(4, 2, (1 << 24) - 8, _header(4, 2))
     with pytest.raises(HardwareParamError, match="rows must be a positive integer"):
-        FlashLoader(0, 2, 0, MODEL_ID)
+        FlashLoader(0, 2, 0, _header(1, 2))
     with pytest.raises(HardwareParamError, match="wake_cycles must be >= 0"):
-        FlashLoader(1, 1, 0, MODEL_ID, 1, -1)
-    with pytest.raises(HardwareParamError, match="a model id is 4 bytes"):
-        FlashLoader(1, 1, 0, 1 << 32)
+        FlashLoader(1, 1, 0, _header(1, 1), 1, -1)
+    with pytest.raises(HardwareParamError, match="a boot header is 8 bytes"):
+        FlashLoader(1, 1, 0, b"\x01\x02")
+    with pytest.raises(ValueError, match="no boot header"):
+        boot_header(1 << 32, 2, 8, 10)

@@ -92,8 +92,8 @@ def cmd_build(args) -> int:
           f"honest count {mm['honest_bits']} bits ({mm['ratio']:.3f}x)")
     print(f"bitstream {s['bitstream']}; report {out / 'report.json'}")
     if s.get("flash_image"):
-        print(f"flash image {s['flash_image']} (the bitstream, then the sign rows at "
-              f"{s['boot_offset']:#x}): program it with `iceprog {s['flash_image']}`; the board "
+        print(f"flash image {s['flash_image']} (the bitstream, then the sign rows' boot "
+              f"record at {s['boot_offset']:#x}): program it with `iceprog {s['flash_image']}`; the board "
               f"then boots and classifies without a LOAD")
     return 0
 
